@@ -1,0 +1,39 @@
+# realname-guard: `make demo` runs the whole job on a generated world; `make test` runs the tests.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo
+DEMO_PERSONS ?= 20000
+DEMO_RUN_DATE ?= 2026-06-30
+
+.PHONY: venv demo test lint bench clean help
+
+help:
+	@echo "make demo   - set up, generate a $(DEMO_PERSONS)-person world, run the whole job (outputs under $(DEMO_DIR)/)"
+	@echo "make test   - set up and run the test suite"
+	@echo "make lint   - ruff + mypy"
+
+$(STAMP): setup.py
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH"; exit 1; }
+	@java -version >/dev/null 2>&1 || { echo "need Java 17 (java on PATH) for Spark"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	@bash scripts/demo.sh "$(DEMO_DIR)" "$(DEMO_PERSONS)" "$(DEMO_RUN_DATE)"
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy core features models jobs pipelines policy quality generator
+
+clean:
+	rm -rf $(DEMO_DIR) .pytest_cache

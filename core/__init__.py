@@ -1,0 +1,1 @@
+"""Shared plumbing: typed config, the Spark session, the data contract, I/O and privacy."""

@@ -1,0 +1,292 @@
+"""Typed configuration: YAML under conf/ becomes frozen dataclasses once, at the entry point.
+
+Each file in a config directory is one section (``conf/base/model.yaml`` -> ``Config.model``).
+Layers, later wins: ``conf/base`` -> ``conf/local`` (git-ignored) -> ``--config FILE`` (any
+sections as top-level keys) -> ``key=value`` overrides (``model.max_depth=4``). Unknown keys
+and bad values fail with the file and the dotted key named, before Spark starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import ConfigDict, Field, ValidationError, field_validator
+from pydantic.dataclasses import dataclass
+
+from generator.params import GeneratorConfig
+
+STRICT = ConfigDict(extra="forbid")
+BASE_DIR = Path(__file__).resolve().parent.parent / "conf" / "base"
+LOCAL_DIR = BASE_DIR.parent / "local"
+
+
+class ConfigError(ValueError):
+    """A config file or override is wrong; the message names the file and the key."""
+
+
+@dataclass(frozen=True, config=STRICT)
+class MlflowConfig:
+    tracking_uri: str | None = None  # None: sqlite:///<output>/mlflow/mlflow.db
+    experiment: str = "realname-guard"
+    model_name: str = "realname-guard"
+    alias: str = "champion"
+
+
+@dataclass(frozen=True, config=STRICT)
+class RunConfig:
+    input: str = "data/input"
+    output: str = "out"
+    run_date: dt.date | None = None  # None: today in `timezone`, read once by the CLI
+    timezone: str = "Asia/Shanghai"
+    csv_encoding: Literal["UTF-8", "GB18030", "GBK"] = "UTF-8"
+    hash_key_env: str = "REALNAME_GUARD_HASH_KEY"
+    mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+
+
+@dataclass(frozen=True, config=STRICT)
+class SparkConfig:
+    master: str = "local[*]"  # ignored under spark-submit, which sets the master itself
+    app_name: str = "realname-guard"
+    shuffle_partitions: int = Field(default=8, ge=1)
+    driver_memory: str = "4g"  # local mode only
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, config=STRICT)
+class ExpectationSpec:
+    """One Great Expectations expectation; ``row`` ones also quarantine the rows they reject."""
+
+    type: str
+    column: str | None = None
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    row_condition: str | None = None  # Spark SQL: the expectation applies only where true
+    level: Literal["row", "table"] = "row"
+    reason: str | None = None  # words for the quarantine; default derived from type
+
+
+@dataclass(frozen=True, config=STRICT)
+class QualityConfig:
+    max_bad_row_share: float = Field(default=0.05, ge=0.0, le=1.0)
+    max_bad_row_share_per_table: dict[str, float] = Field(default_factory=dict)
+    tables: dict[str, tuple[ExpectationSpec, ...]] = Field(default_factory=dict)
+    data_docs: bool = True
+
+
+@dataclass(frozen=True, config=STRICT)
+class FeatureSpec:
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, config=STRICT)
+class FeaturesConfig:
+    activity_window_days: int = Field(default=30, ge=1)
+    enabled: tuple[FeatureSpec, ...] = ()
+
+
+@dataclass(frozen=True, config=STRICT)
+class XgbParams:
+    max_depth: int = Field(default=5, ge=1)
+    learning_rate: float = Field(default=0.1, gt=0)
+    n_estimators: int = Field(default=300, ge=1)
+    early_stopping_rounds: int = Field(default=20, ge=1)
+    subsample: float = Field(default=0.9, gt=0, le=1)
+    colsample_bytree: float = Field(default=0.9, gt=0, le=1)
+    min_child_weight: float = Field(default=1.0, ge=0)
+    reg_lambda: float = Field(default=1.0, ge=0)
+    tree_method: Literal["hist", "approx", "exact"] = "hist"
+
+
+@dataclass(frozen=True, config=STRICT)
+class ModelConfig:
+    seed: int = 42
+    xgb: XgbParams = Field(default_factory=XgbParams)
+    num_workers: int | Literal["auto"] = "auto"
+    validation_fraction: float = Field(default=0.2, gt=0, lt=1)
+    # Unlabelled cards enter training as negatives at this sampling rate (PU learning):
+    # confirmed 0s are rare and biased towards cards that were already suspicious.
+    unlabeled_negative_rate: float = Field(default=0.2, ge=0, le=1)
+    person_labels_apply_to_cards: bool = True
+    min_positives: int = Field(default=20, ge=1)
+    reasons_top_k: int = Field(default=3, ge=1, le=10)
+    register: bool = True  # register the trained model and move the alias to it
+
+
+@dataclass(frozen=True, config=STRICT)
+class TierConfig:
+    # "model": thresholds reached at target precisions on the validation split, stored with
+    # the model version; "fixed": the numbers below.
+    source: Literal["model", "fixed"] = "model"
+    high: float = Field(default=0.8, gt=0, lt=1)
+    medium: float = Field(default=0.5, gt=0, lt=1)
+    high_precision: float = Field(default=0.9, gt=0, le=1)
+    medium_precision: float = Field(default=0.7, gt=0, le=1)
+
+
+@dataclass(frozen=True, config=STRICT)
+class PolicyConfig:
+    tiers: TierConfig = Field(default_factory=TierConfig)
+    list_ttl_days: int = Field(default=90, ge=1)
+    reverify_deadline_days: int = Field(default=15, ge=1)
+    # 一证五户: at most five numbers per ID per operator (MIIT); MVNOs may be given their own.
+    sims_per_operator_limit: int = Field(default=5, ge=1)
+    sims_per_operator_limit_overrides: dict[str, int] = Field(default_factory=dict)
+    sims_total_limit: int = Field(default=10, ge=1)
+    accounts_class_i_per_bank_limit: int = Field(default=1, ge=1)
+    rules: tuple[str, ...] = ()
+    list_on_rules: tuple[str, ...] = ("CONFIRMED_MISUSE",)
+
+
+@dataclass(frozen=True, config=STRICT)
+class Config:
+    run: RunConfig = Field(default_factory=RunConfig)
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+    expectations: QualityConfig = Field(default_factory=QualityConfig)
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, value: FeaturesConfig) -> FeaturesConfig:
+        from features.registry import known_features
+
+        known = known_features()
+        for spec in value.enabled:
+            if spec.name not in known:
+                raise ValueError(f"unknown feature {spec.name!r}; known: {', '.join(sorted(known))}")
+        return value
+
+    @field_validator("policy")
+    @classmethod
+    def _known_rules(cls, value: PolicyConfig) -> PolicyConfig:
+        from policy.rules import known_rules
+
+        known = known_rules()
+        for name in (*value.rules, *value.list_on_rules):
+            if name not in known:
+                raise ValueError(f"unknown rule {name!r}; known: {', '.join(sorted(known))}")
+        return value
+
+    # -- derived paths -------------------------------------------------------------------
+    @property
+    def output(self) -> str:
+        return self.run.output.rstrip("/")
+
+    def output_path(self, *parts: str) -> str:
+        return "/".join([self.output, *parts])
+
+    @property
+    def tracking_uri(self) -> str:
+        if self.run.mlflow.tracking_uri:
+            return self.run.mlflow.tracking_uri
+        return "sqlite:///" + str(Path(self.output_path("mlflow", "mlflow.db")).resolve())
+
+    @property
+    def artifact_root(self) -> str:
+        return str(Path(self.output_path("mlflow", "artifacts")).resolve())
+
+    @property
+    def run_date(self) -> dt.date:
+        if self.run.run_date is None:
+            raise ConfigError("run.run_date is not set (pass --run-date YYYY-MM-DD)")
+        return self.run.run_date
+
+
+SECTIONS = tuple(Config.__dataclass_fields__)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _layer_dir(directory: Path, raw: dict[str, Any], origin: dict[str, str]) -> dict[str, Any]:
+    if not directory.is_dir():
+        return raw
+    for path in sorted(directory.glob("*.yaml")):
+        section = path.stem
+        if section not in SECTIONS:
+            raise ConfigError(f"{path}: no config section {section!r}; sections: {', '.join(SECTIONS)}")
+        data = _read_yaml(path)
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+        raw = _merge(raw, {section: data})
+        origin[section] = str(path)
+    return raw
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``a.b.c=value`` -> (["a","b","c"], value parsed as a YAML scalar or flow collection)."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r}: expected key=value, e.g. model.xgb.max_depth=4")
+    key, _, value = text.partition("=")
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts or parts[0] not in SECTIONS:
+        raise ConfigError(f"override {text!r}: key must start with one of {', '.join(SECTIONS)}")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"override {text!r}: value is not valid YAML: {exc}") from exc
+    return parts, parsed
+
+
+def load_config(
+    config_file: str | os.PathLike[str] | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    base_dir: Path = BASE_DIR,
+    local_dir: Path | None = LOCAL_DIR,
+) -> Config:
+    """Load and validate the layered configuration; raise ConfigError naming file and key."""
+    origin: dict[str, str] = {}
+    raw: dict[str, Any] = _layer_dir(base_dir, {}, origin)
+    if local_dir is not None:
+        raw = _layer_dir(local_dir, raw, origin)
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise ConfigError(f"--config {path}: no such file")
+        data = _read_yaml(path)
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+        for section in data:
+            if section not in SECTIONS:
+                raise ConfigError(f"{path}: no config section {section!r}; sections: {', '.join(SECTIONS)}")
+            origin[section] = str(path)
+        raw = _merge(raw, data)
+    for text in overrides:
+        parts, value = parse_override(text)
+        nested: Any = value
+        for part in reversed(parts):
+            nested = {part: nested}
+        raw = _merge(raw, nested)
+        origin[parts[0]] = f"override {text!r}"
+    try:
+        return Config(**raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = [str(p) for p in err["loc"]]
+            where = origin.get(loc[0], "defaults") if loc else "config"
+            lines.append(f"{where}: {'.'.join(loc)}: {err['msg']}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+    except TypeError as exc:  # pragma: no cover - pydantic reports most problems above
+        raise ConfigError(f"invalid configuration: {exc}") from None

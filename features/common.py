@@ -1,0 +1,108 @@
+"""Shared shapes for feature functions: the as-of view, cards and holders."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from core.tables import Tables
+from features.registry import FeatureContext
+
+
+def as_of_view(t: Tables, ctx: FeatureContext) -> Tables:
+    """Only what was known by the end of the as-of date (point-in-time correctness).
+
+    Cards registered later do not exist yet; usage and transactions are limited to the
+    activity window ending on the as-of date; labels that became known later are invisible.
+    """
+    end = ctx.as_of_end
+    start = F.lit(ctx.window_start)
+    return Tables(
+        sims=t.sims.where(F.col("reg_time") < end),
+        accounts=t.accounts.where(F.col("open_time") < end),
+        activity=None
+        if t.activity is None
+        else t.activity.where((F.col("day") <= F.lit(ctx.as_of)) & (F.col("day") >= start)),
+        transactions=None
+        if t.transactions is None
+        else t.transactions.where((F.col("ts") < end) & (F.col("ts") >= start.cast("timestamp"))),
+        registry=t.registry,
+        labels=None if t.labels is None else t.labels.where(F.col("label_time") < end),
+    )
+
+
+def cards(t: Tables) -> DataFrame:
+    """SIMs and accounts in one shape: who holds it, when and where it was opened, by what channel."""
+    sims = t.sims.select(
+        F.lit("SIM").alias("entity_type"),
+        F.col("msisdn").alias("entity_id"),
+        F.col("operator").alias("recipient"),
+        "id_hash",
+        F.col("reg_time").alias("opened_at"),
+        "channel",
+        F.col("outlet_id").alias("site_id"),
+        F.col("outlet_region").alias("site_region"),
+        "face_verified",
+        "name_norm",
+    )
+    accounts = t.accounts.select(
+        F.lit("ACCOUNT").alias("entity_type"),
+        F.col("account_id").alias("entity_id"),
+        F.col("bank_code").alias("recipient"),
+        "id_hash",
+        F.col("open_time").alias("opened_at"),
+        "channel",
+        F.col("branch_id").alias("site_id"),
+        F.col("branch_region").alias("site_region"),
+        F.lit(None).cast("boolean").alias("face_verified"),
+        "name_norm",
+    )
+    return sims.unionByName(accounts)
+
+
+def holders(t: Tables) -> DataFrame:
+    """One row per ID holder: attributes parsed from the ID, overridden by the registry's record.
+
+    ``home_region`` is the household registration region (户籍地) when the registry has it,
+    else the region of issue encoded in the ID number.
+    """
+    parsed = (
+        t.sims.select("id_hash", "id_region", "id_birth_date", "id_gender")
+        .unionByName(t.accounts.select("id_hash", "id_region", "id_birth_date", "id_gender"))
+        .groupBy("id_hash")
+        .agg(
+            F.min("id_region").alias("id_region"),
+            F.min("id_birth_date").alias("id_birth_date"),
+            F.min("id_gender").alias("id_gender"),
+        )
+    )
+    if t.registry is None:
+        return parsed.select(
+            "id_hash",
+            F.col("id_region").alias("home_region"),
+            F.col("id_birth_date").alias("birth_date"),
+            F.col("id_gender").alias("gender"),
+            F.lit(None).cast("string").alias("id_status"),
+            F.lit(None).cast("string").alias("registry_name"),
+        )
+    reg = t.registry.select(
+        "id_hash",
+        F.col("hukou_region").alias("r_region"),
+        F.col("birth_date").alias("r_birth"),
+        F.col("gender").alias("r_gender"),
+        "id_status",
+        F.col("name_norm").alias("registry_name"),
+    )
+    return parsed.join(reg, "id_hash", "left").select(
+        "id_hash",
+        F.coalesce("r_region", "id_region").alias("home_region"),
+        F.coalesce("r_birth", "id_birth_date").alias("birth_date"),
+        F.coalesce("r_gender", "id_gender").alias("gender"),
+        "id_status",
+        "registry_name",
+    )
+
+
+def safe_div(num: str, den: str) -> F.Column:
+    """num / den, null when den is zero or null (ANSI mode would raise on x / 0)."""
+    return F.when(F.col(den) != 0, F.col(num) / F.col(den))

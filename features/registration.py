@@ -1,0 +1,91 @@
+"""Registration behaviour: how many cards an ID holds, how fast they were opened, and where."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from core.tables import Tables
+from features.common import cards, holders
+from features.identity import age_on, province
+from features.registry import FeatureContext, Output, feature
+
+_DAY = 86400
+
+
+@feature(
+    "holder_cards",
+    level="holder",
+    needs=("sims", "accounts"),
+    outputs={
+        "sims_total": Output("SIMs registered to this ID across operators", zh="一证多号"),
+        "sim_operators": Output("Operators holding a SIM of this ID"),
+        "accounts_total": Output("Bank accounts opened under this ID"),
+        "banks_distinct": Output("Banks holding an account of this ID"),
+        "cards_opened_30d": Output("SIMs and accounts this ID opened in the 30 days to the run date"),
+    },
+)
+def holder_cards(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Card counts per ID holder in one aggregation over SIMs and accounts together."""
+    recent = F.col("opened_at") >= F.lit(ctx.as_of).cast("timestamp") - F.expr("INTERVAL 29 DAYS")
+    is_sim = F.col("entity_type") == "SIM"
+    return (
+        cards(t)
+        .groupBy("id_hash")
+        .agg(
+            F.sum(is_sim.cast("int")).alias("sims_total"),
+            F.count_distinct(F.when(is_sim, F.col("recipient"))).alias("sim_operators"),
+            F.sum((~is_sim).cast("int")).alias("accounts_total"),
+            F.count_distinct(F.when(~is_sim, F.col("recipient"))).alias("banks_distinct"),
+            F.sum(recent.cast("int")).alias("cards_opened_30d"),
+        )
+    )
+
+
+@feature(
+    "card_registration",
+    level="card",
+    needs=("sims", "accounts"),
+    outputs={
+        "sims_same_operator": Output("SIMs this ID holds at the same operator (一证五户 limit)", zh="同运营商号码数"),
+        "cards_opened_7d_before": Output("Cards this ID opened in the 7 days up to this one", zh="短期集中开卡"),
+        "opened_via_agent": Output("Opened through an agent", unit="flag", zh="代理商渠道"),
+        "opened_remotely": Output("Opened online or in an app, not in person", unit="flag"),
+        "opened_corporate": Output("Registered to a company (corporate/IoT channel)", unit="flag", zh="单位证件"),
+        "no_face_check": Output("SIM registered without a live face check", unit="flag", zh="未人证比对"),
+        "site_far_from_home": Output(
+            "Opened in a province other than the holder's home province", unit="flag", zh="异地开卡"
+        ),
+        "age_at_opening": Output("Holder's age when the card was opened", unit="years"),
+        "card_age_days": Output("Days since the card was opened", unit="days"),
+    },
+)
+def card_registration(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Per card: the ID's SIMs at this operator, the burst it was opened in, channel and place."""
+    c = cards(t)
+    open_secs = F.col("opened_at").cast("long")
+    burst = Window.partitionBy("id_hash").orderBy(open_secs).rangeBetween(-7 * _DAY, 0)
+    per_operator = Window.partitionBy("id_hash", "entity_type", "recipient")
+    h = holders(t).select("id_hash", "home_region", "birth_date")
+    is_sim = F.col("entity_type") == "SIM"
+    return (
+        c.withColumn("cards_7d", F.count(F.lit(1)).over(burst) - 1)
+        .withColumn("same_op", F.count(F.lit(1)).over(per_operator))
+        .join(h, "id_hash", "left")
+        .select(
+            "entity_type",
+            "entity_id",
+            F.when(is_sim, F.col("same_op")).alias("sims_same_operator"),
+            F.col("cards_7d").alias("cards_opened_7d_before"),
+            (F.col("channel") == "AGENT").cast("int").alias("opened_via_agent"),
+            F.col("channel").isin("ONLINE", "MOBILE_APP").cast("int").alias("opened_remotely"),
+            (F.col("channel") == "CORPORATE").cast("int").alias("opened_corporate"),
+            F.when(is_sim, (~F.coalesce(F.col("face_verified"), F.lit(False))).cast("int")).alias("no_face_check"),
+            F.when(
+                province(F.col("site_region")).isNotNull() & province(F.col("home_region")).isNotNull(),
+                (province(F.col("site_region")) != province(F.col("home_region"))).cast("int"),
+            ).alias("site_far_from_home"),
+            age_on(F.col("birth_date"), F.col("opened_at")).alias("age_at_opening"),
+            F.datediff(F.lit(ctx.as_of), F.to_date("opened_at")).alias("card_age_days"),
+        )
+    )

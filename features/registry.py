@@ -1,0 +1,97 @@
+"""The feature registry: feature groups register themselves by name; YAML chooses which to build.
+
+A group is a pure function ``fn(tables, ctx, **params) -> DataFrame`` keyed either by
+``id_hash`` (level ``holder``: one row per ID holder, joined to every card of that holder) or by
+``(entity_type, entity_id)`` (level ``card``: one row per SIM or account). Each output column
+carries a description, used for the catalogue and as the reason text in the lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from core.tables import Tables
+
+Level = Literal["holder", "card"]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One feature column: what it means (English, Chinese term where one exists) and its unit."""
+
+    description: str
+    unit: str = "count"
+    zh: str = ""
+
+
+@dataclass(frozen=True)
+class FeatureContext:
+    """What every feature may know besides the tables: the as-of date and policy limits."""
+
+    as_of: dt.date
+    activity_window_days: int = 30
+    sims_per_operator_limit: int = 5
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def as_of_end(self) -> Column:
+        """First instant after the as-of date (local time): data must be strictly before it."""
+        return F.lit(dt.datetime.combine(self.as_of + dt.timedelta(days=1), dt.time()))
+
+    @property
+    def window_start(self) -> dt.date:
+        return self.as_of - dt.timedelta(days=self.activity_window_days - 1)
+
+
+@dataclass(frozen=True)
+class FeatureDef:
+    name: str
+    level: Level
+    needs: tuple[str, ...]
+    outputs: dict[str, Output]
+    fn: Callable[..., DataFrame]
+    doc: str
+
+
+_REGISTRY: dict[str, FeatureDef] = {}
+
+
+def feature(name: str, level: Level, needs: tuple[str, ...], outputs: dict[str, Output]) -> Callable[
+    [Callable[..., DataFrame]], Callable[..., DataFrame]
+]:
+    """Register a feature group under `name`."""
+
+    def register(fn: Callable[..., DataFrame]) -> Callable[..., DataFrame]:
+        if name in _REGISTRY:
+            raise ValueError(f"feature {name!r} registered twice")
+        unknown = set(needs) - set(Tables.NAMES)
+        if unknown:
+            raise ValueError(f"feature {name!r} needs unknown tables {sorted(unknown)}")
+        _REGISTRY[name] = FeatureDef(name, level, needs, outputs, fn, (fn.__doc__ or "").strip())
+        return fn
+
+    return register
+
+
+def _load_all() -> None:
+    # Importing the modules runs their @feature decorators.
+    from features import behaviour, crossref, identity_features, registration  # noqa: F401
+
+
+def registry() -> dict[str, FeatureDef]:
+    _load_all()
+    return dict(_REGISTRY)
+
+
+def known_features() -> set[str]:
+    return set(registry())
+
+
+def key_columns(level: Level) -> tuple[str, ...]:
+    return ("id_hash",) if level == "holder" else ("entity_type", "entity_id")

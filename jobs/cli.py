@@ -1,0 +1,143 @@
+"""`realname-guard`: the command line. Every subcommand takes the same config flags.
+
+Under spark-submit run the same entry point: ``spark-submit jobs/submit.py run --input ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import zoneinfo
+from collections.abc import Sequence
+
+from core.config import ConfigError, load_config
+
+STEP_COMMANDS = {
+    "validate": ("validate",),
+    "features": ("validate", "features"),
+    "train": ("train",),
+    "score": ("score",),
+    "run": ("validate", "features", "train", "score"),
+}
+
+HELP = {
+    "generate": "write a synthetic world (every input table + ground truth) for demos, tests and benchmarks",
+    "validate": "read and validate the inputs; write the quarantine, Data Docs and report",
+    "features": "validate, then compute and publish the feature table as of the run date",
+    "train": "train on the published features and the labels; register the model as champion in MLflow",
+    "score": "score the published features with the champion; publish the lists, scores and report",
+    "run": "the whole job: validate -> features -> train -> score -> publish",
+}
+
+EPILOG = """\
+configuration: conf/base/*.yaml (one file per section), then conf/local/*.yaml (git-ignored),
+then --config FILE, then KEY=VALUE overrides, e.g. model.xgb.max_depth=4 policy.list_ttl_days=60.
+The ID hash key is read from the environment variable named by run.hash_key_env
+(REALNAME_GUARD_HASH_KEY by default). Outputs land under --output: see README.md.
+"""
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="YAML file with config sections to layer over conf/")
+    p.add_argument("--input", metavar="DIR", help="input root holding the contract's tables (run.input)")
+    p.add_argument("--output", metavar="DIR", help="output root for lists, reports, MLflow (run.output)")
+    p.add_argument("--run-date", metavar="YYYY-MM-DD", help="as-of date of the run (default: today, China time)")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override any config key")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="realname-guard",
+        description="Find SIM cards and bank accounts registered under a real ID but not used by its "
+        "holder (实名不实人), and write revocation lists per operator and bank.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, text in HELP.items():
+        p = sub.add_parser(name, help=text, description=text, epilog=EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        _common(p)
+        if name == "generate":
+            p.add_argument("--persons", type=int, help="persons in the world (generator.persons; 1,000..1,000,000)")
+            p.add_argument("--seed", type=int, help="random seed (generator.seed)")
+            p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="input table format")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> tuple[object, list[str]]:
+    overrides = list(args.overrides)
+    if args.input:
+        overrides.append(f"run.input={args.input}")
+    if args.output:
+        overrides.append(f"run.output={args.output}")
+    run_date = args.run_date
+    if run_date is None:
+        run_date = dt.datetime.now(zoneinfo.ZoneInfo("Asia/Shanghai")).date().isoformat()
+    else:
+        try:
+            dt.date.fromisoformat(run_date)
+        except ValueError:
+            raise ConfigError(f"--run-date {run_date!r}: expected YYYY-MM-DD") from None
+    overrides.append(f"run.run_date={run_date}")
+    if getattr(args, "persons", None) is not None:
+        overrides.append(f"generator.persons={args.persons}")
+    if getattr(args, "seed", None) is not None:
+        overrides.append(f"generator.seed={args.seed}")
+    return load_config(args.config, overrides), overrides
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    for noisy in ("py4j", "great_expectations", "mlflow", "alembic", "urllib3", "XGBoost-PySpark"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        cfg, _ = _config(args)
+    except ConfigError as exc:
+        print(f"realname-guard: {exc}", file=sys.stderr)
+        return 2
+    from core.config import Config
+
+    assert isinstance(cfg, Config)
+    try:
+        if args.command == "generate":
+            from jobs.generate import run_generate
+
+            run_generate(cfg, fmt=args.format)
+            print(f"realname-guard: world of {cfg.generator.persons} persons (seed {cfg.generator.seed}) as of "
+                  f"{cfg.run_date}: inputs in {cfg.output}/input, ground truth in {cfg.output}/truth")
+            return 0
+        from pipelines.daily import run_pipeline
+
+        summary = run_pipeline(cfg, STEP_COMMANDS[args.command])
+    except Exception as exc:  # noqa: BLE001 - the top level turns every failure into a clear message
+        logging.getLogger("realname_guard").debug("failure", exc_info=True)
+        print(f"realname-guard {args.command}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print_outcome(summary)
+    return 0
+
+
+def print_outcome(summary: dict[str, object]) -> None:
+    published = summary.get("published") or {}
+    assert isinstance(published, dict)
+    print(f"\nrealname-guard: run {summary.get('run_date')} {summary.get('status')}.")
+    for name, path in published.items():
+        print(f"  {name:17s} {path}")
+    if "reports" in published:
+        print(f"  report            {published['reports']}/report.md")
+        print(f"  summary           {published['reports']}/summary.json")
+        if summary.get("data_docs"):
+            print(f"  data docs         {summary['data_docs']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""What every job shares: config, the hash key, Spark, the publisher, and the run summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import resource
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+from pyspark.sql import SparkSession
+
+from core.config import Config
+from core.io import AtomicPublisher
+from core.privacy import hash_key_from_env
+from core.spark import get_spark
+
+log = logging.getLogger("realname_guard")
+
+
+@dataclass
+class JobContext:
+    cfg: Config
+    spark: SparkSession
+    key: bytes
+    publisher: AtomicPublisher
+    summary: dict[str, Any] = field(default_factory=dict)
+    _stage_no: int = 0
+
+    @property
+    def run_date(self) -> dt.date:
+        return self.cfg.run_date
+
+    @property
+    def run_date_str(self) -> str:
+        return self.cfg.run_date.isoformat()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time a stage, log its start and end, and record wall time and peak memory."""
+        self._stage_no += 1
+        log.info("[%d] %s: started", self._stage_no, name)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            seconds = round(time.perf_counter() - start, 2)
+            timings = self.summary.setdefault("timings_s", {})
+            timings[name] = seconds
+            mem = self.summary.setdefault("peak_memory_mb", {})
+            mem[name] = peak_memory_mb(self.spark)
+            log.info("[%d] %s: done in %.1f s", self._stage_no, name, seconds)
+
+
+def peak_memory_mb(spark: SparkSession) -> dict[str, float]:
+    """Peak resident memory of this Python driver and current RSS of the local JVM, in MiB."""
+    py_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    jvm_rss = 0.0
+    try:
+        pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())  # type: ignore[attr-defined]
+        jvm_rss = psutil.Process(pid).memory_info().rss / 2**20
+    except Exception:  # noqa: BLE001 - memory figures are informative only
+        pass
+    return {"python_peak": round(py_peak, 1), "jvm_rss": round(jvm_rss, 1)}
+
+
+def open_context(cfg: Config) -> JobContext:
+    """Check the key before Spark starts (fail fast), then start Spark and a publisher."""
+    key = hash_key_from_env(cfg.run.hash_key_env)
+    spark = get_spark(cfg.spark, cfg.run.timezone)
+    publisher = AtomicPublisher(spark, cfg.output, cfg.run_date.isoformat())
+    summary: dict[str, Any] = {
+        "run_date": cfg.run_date.isoformat(),
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "input_root": cfg.run.input,
+        "output_root": cfg.output,
+        "spark": {"master": spark.sparkContext.master, "parallelism": spark.sparkContext.defaultParallelism},
+    }
+    return JobContext(cfg=cfg, spark=spark, key=key, publisher=publisher, summary=summary)
+
+
+def to_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False)

@@ -1,0 +1,157 @@
+"""Job: score every card with the champion model and publish the contract's lists."""
+
+from __future__ import annotations
+
+import logging
+from functools import reduce
+from typing import Any
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from core.io import Fs, prior_run_dates
+from features.registry import registry
+from jobs.context import JobContext
+from jobs.features import null_columns
+from jobs.train import start_tracking
+from models.explain import add_reasons
+from models.registry import load_champion
+from models.train import predict
+from policy.lists import decide
+
+log = logging.getLogger(__name__)
+
+LIST_COLUMNS = (
+    "id_hash",
+    "id_masked",
+    "score",
+    "risk_tier",
+    "action",
+    "reasons",
+    "rule_hits",
+    "needs_human_review",
+    "first_flagged_date",
+    "expires_on",
+    "model_name",
+    "model_version",
+    "run_id",
+)
+
+
+def descriptions() -> dict[str, str]:
+    """Reason text per feature column, from the feature registry."""
+    out = {"is_account": "Card is a bank account"}
+    for fdef in registry().values():
+        out.update({name: o.description for name, o in fdef.outputs.items()})
+    return out
+
+
+def read_history(ctx: JobContext) -> DataFrame | None:
+    """Earlier listings (before this run date): per card its latest listing's episode and expiry."""
+    frames = []
+    for name, id_col in (("flagged_sims", "msisdn"), ("flagged_accounts", "account_id")):
+        path = ctx.cfg.output_path(name)
+        dates = prior_run_dates(ctx.spark, path, ctx.run_date_str)
+        if not dates:
+            continue
+        paths = [f"{path}/run_date={d}" for d in dates]
+        df = ctx.spark.read.option("basePath", path).parquet(*paths)
+        frames.append(
+            df.select(
+                F.lit("SIM" if name == "flagged_sims" else "ACCOUNT").alias("entity_type"),
+                F.col(id_col).alias("entity_id"),
+                "first_flagged_date",
+                F.col("run_date").cast("date").alias("last_flagged_date"),
+                "expires_on",
+            )
+        )
+    if not frames:
+        return None
+    hist = reduce(DataFrame.unionByName, frames)
+    latest = Window.partitionBy("entity_type", "entity_id").orderBy(F.col("last_flagged_date").desc())
+    return hist.withColumn("_n", F.row_number().over(latest)).where("_n = 1").drop("_n")
+
+
+def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) -> dict[str, Any]:
+    """Score, decide, explain the listed cards, and stage scores and lists for publication."""
+    cfg = ctx.cfg
+    with ctx.stage("score"):
+        start_tracking(ctx)
+        champion = load_champion(cfg.run.mlflow)
+        cols = list(champion.feature_cols)
+        missing = [c for c in cols if c not in features.columns]
+        if missing:
+            log.warning("features absent at scoring, treated as missing: %s", ", ".join(missing))
+        scored = predict(champion.model, null_columns(features, cols))
+        if cfg.policy.tiers.source == "model":
+            thresholds = (champion.thresholds["high"], champion.thresholds["medium"])
+        else:
+            thresholds = (cfg.policy.tiers.high, cfg.policy.tiers.medium)
+        decisions = decide(scored, labels, read_history(ctx), thresholds, cfg.policy, ctx.run_date).cache()
+    with ctx.stage("explain+publish"):
+        run_id = f"{ctx.run_date_str}-{champion.name}-v{champion.version}"
+        provenance = [
+            F.lit(champion.name).alias("model_name"),
+            F.lit(str(champion.version)).alias("model_version"),
+            F.lit(run_id).alias("run_id"),
+        ]
+        listed = decisions.where("listed")
+        explained = add_reasons(champion.model, listed, cols, descriptions(), cfg.model.reasons_top_k)
+        explained = explained.select("*", *provenance).cache()
+        sims = explained.where(F.col("entity_type") == "SIM").select(
+            F.col("entity_id").alias("msisdn"), *LIST_COLUMNS, F.col("recipient").alias("operator")
+        )
+        accounts = explained.where(F.col("entity_type") == "ACCOUNT").select(
+            F.col("entity_id").alias("account_id"), *LIST_COLUMNS, F.col("recipient").alias("bank_code")
+        )
+        persons = persons_list(decisions, explained).select("*", *provenance)
+        scores = decisions.select("entity_type", "entity_id", "recipient", "score", "risk_tier")
+        pub = ctx.publisher
+        pub.stage("scores", scores, partition_by=("recipient",))
+        pub.stage("flagged_sims", sims, partition_by=("operator",))
+        pub.stage("flagged_accounts", accounts, partition_by=("bank_code",))
+        pub.stage("flagged_persons", persons)
+        counts = [
+            r.asDict()
+            for r in decisions.groupBy("entity_type", "recipient", "risk_tier", "action", "needs_human_review")
+            .count()
+            .collect()  # small: recipients x tiers x actions
+        ]
+        thresholds_d = {"high": thresholds[0], "medium": thresholds[1], "source": cfg.policy.tiers.source}
+        ctx.summary["scoring"] = {
+            "model": {"name": champion.name, "version": str(champion.version), "training_run_id": champion.run_id},
+            "list_run_id": run_id,
+            "thresholds": thresholds_d,
+            "counts": counts,
+            "suppressed_after_clearing": decisions.where("suppressed").count(),
+            "persons_listed": persons.count(),
+        }
+        decisions.unpersist()
+        explained.unpersist()
+    return ctx.summary["scoring"]
+
+
+def persons_list(decisions: DataFrame, explained: DataFrame) -> DataFrame:
+    """One row per ID holder with at least one listed card: holdings, listings, top reasons."""
+    is_sim = F.col("entity_type") == "SIM"
+    holdings = decisions.groupBy("id_hash").agg(
+        F.first("id_masked").alias("id_masked"),
+        F.sum(is_sim.cast("int")).alias("sims_held"),
+        F.sum((~is_sim).cast("int")).alias("accounts_held"),
+        F.sum((is_sim & F.col("listed")).cast("int")).alias("sims_flagged"),
+        F.sum((~is_sim & F.col("listed")).cast("int")).alias("accounts_flagged"),
+    )
+    top = explained.groupBy("id_hash").agg(
+        F.max("score").alias("max_score"),
+        F.max_by("reasons", "score").alias("reasons"),
+        F.array_sort(F.array_distinct(F.flatten(F.collect_list("rule_hits")))).alias("rule_hits"),
+    )
+    return holdings.join(top, "id_hash").select(
+        "id_hash", "id_masked", "sims_held", "accounts_held", "sims_flagged", "accounts_flagged",
+        "max_score", "reasons", "rule_hits",
+    )
+
+
+def committed(ctx: JobContext, name: str) -> bool:
+    path = ctx.publisher.final_path(name)
+    return Fs(ctx.spark, path).exists(path)

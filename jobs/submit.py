@@ -1,0 +1,8 @@
+"""spark-submit entry point: `spark-submit [options] jobs/submit.py run --input ... --output ...`."""
+
+import sys
+
+from jobs.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
