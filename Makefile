@@ -28,8 +28,8 @@ venv: $(STAMP)
 demo: $(STAMP)
 	@bash scripts/demo.sh "$(DEMO_DIR)" "$(DEMO_PERSONS)" "$(DEMO_RUN_DATE)"
 
-test: $(STAMP)
-	$(VENV)/bin/pytest -q tests
+test: lint
+	$(VENV)/bin/pytest -q --durations=15 tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -44,6 +44,9 @@ class RunConfig:
     timezone: str = "Asia/Shanghai"
     csv_encoding: Literal["UTF-8", "GB18030", "GBK"] = "UTF-8"
     hash_key_env: str = "REALNAME_GUARD_HASH_KEY"
+    # Rows dated after the run date: "quarantine" (an extract taken that day cannot hold them) or
+    # "ignore" (backfilling an older run date from a later extract: they wait for later runs).
+    future_rows: Literal["quarantine", "ignore"] = "quarantine"
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
 
 

@@ -22,7 +22,9 @@ class TableContract:
 
     @property
     def schema(self) -> StructType:
-        return StructType.fromDDL(self.ddl)
+        parsed = StructType.fromDDL(self.ddl)
+        assert isinstance(parsed, StructType)
+        return parsed
 
     @property
     def columns(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ its own extract.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,13 @@ from quality.validate import TableQuality, new_context, validate_table
 log = logging.getLogger(__name__)
 
 NAME_COLUMN = {"sim_registrations": "reg_name", "bank_accounts": "holder_name", "id_registry": "name"}
+EVENT_TIME = {
+    "sim_registrations": "reg_time",
+    "bank_accounts": "open_time",
+    "sim_activity": "day",
+    "bank_transactions": "ts",
+    "labels": "label_time",
+}
 
 
 @dataclass
@@ -39,8 +47,12 @@ class IngestResult:
     ge_context: Any = None  # the Great Expectations context holding this run's results (Data Docs)
 
 
-def normalise(df: DataFrame, contract: TableContract) -> DataFrame:
-    """Trim strings, normalise ID numbers, and add ``_id_valid`` where the table has IDs."""
+def normalise(df: DataFrame, contract: TableContract, run_date: dt.date | None = None) -> DataFrame:
+    """Trim strings, normalise ID numbers, add ``_id_valid`` and ``_after_run_date`` flags.
+
+    ``_after_run_date`` marks rows whose event time lies after the run date (an extract taken
+    on the run date cannot hold them); it is false for every row when `run_date` is None.
+    """
     string_cols = [f.name for f in contract.schema.fields if f.dataType.typeName() == "string"]
     out = df.select(*[F.trim(F.col(c)).alias(c) if c in string_cols else F.col(c) for c in df.columns])
     out = out.select(*[F.when(F.col(c) != "", F.col(c)).alias(c) if c in string_cols else F.col(c) for c in out.columns])
@@ -48,6 +60,10 @@ def normalise(df: DataFrame, contract: TableContract) -> DataFrame:
         out = out.withColumn("id_number", normalise_id(F.col("id_number")))
         id_type = F.col("id_type") if "id_type" in contract.columns else F.lit("RESIDENT_ID")
         out = out.withColumn("_id_valid", id_valid(id_type, F.col("id_number")))
+    event = EVENT_TIME.get(contract.name)
+    if event is not None:
+        after = F.lit(False) if run_date is None else F.to_date(F.col(event)) > F.lit(run_date)
+        out = out.withColumn("_after_run_date", F.coalesce(after, F.lit(False)))
     if contract.name == "labels":
         out = out.withColumn(
             "entity_id",
@@ -106,10 +122,13 @@ def ingest(spark: SparkSession, cfg: Config, key: bytes, only: tuple[str, ...] |
         raw, report = read_contract_table(spark, located, contract, cfg.run.csv_encoding)
         result.inputs[name] = report
         specs = cfg.expectations.tables.get(name, ())
-        quality = validate_table(normalise(raw, contract), name, specs, result.ge_context, run_id=cfg.run_date.isoformat())
+        cutoff = cfg.run_date if cfg.run.future_rows == "quarantine" else None
+        quality = validate_table(normalise(raw, contract, cutoff), name, specs, result.ge_context, run_id=cfg.run_date.isoformat())
         result.quality[name] = quality
         result.quarantine[name] = deidentify(quality.quarantine, contract, key, keep_name=False)
-        clean = deidentify(quality.clean.drop("_source_file", "_cast_failures", "_id_valid"), contract, key, True)
+        clean = deidentify(
+            quality.clean.drop("_source_file", "_cast_failures", "_id_valid", "_after_run_date"), contract, key, True
+        )
         frames[name] = clean
         log.info(
             "table %s: %d rows in, %d clean, %d quarantined",

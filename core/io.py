@@ -41,7 +41,8 @@ class Fs:
     """Thin wrapper over org.apache.hadoop.fs.FileSystem for one path's file system."""
 
     def __init__(self, spark: SparkSession, path: str) -> None:
-        jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None, "needs a driver-side SparkContext"
         self._jvm = jvm
         self._conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
         self._fs = jvm.org.apache.hadoop.fs.Path(path).getFileSystem(self._conf)
@@ -74,6 +75,19 @@ class Fs:
 
     def copy_from_local(self, local_dir: str, dst: str) -> None:
         self._fs.copyFromLocalFile(False, True, self._p("file://" + local_dir), self._p(dst))
+
+    def read_text(self, path: str) -> str:
+        stream = self._fs.open(self._p(path))
+        try:
+            reader = self._jvm.java.io.BufferedReader(self._jvm.java.io.InputStreamReader(stream, "UTF-8"))
+            lines = []
+            line = reader.readLine()
+            while line is not None:
+                lines.append(line)
+                line = reader.readLine()
+            return "\n".join(lines)
+        finally:
+            stream.close()
 
     def write_text(self, path: str, text: str) -> None:
         out = self._fs.create(self._p(path), True)

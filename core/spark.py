@@ -35,6 +35,8 @@ def get_spark(cfg: SparkConfig, timezone: str = "Asia/Shanghai") -> SparkSession
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+        # CSV extracts may arrive in GB18030/GBK; Spark 4 only reads those charsets with this on.
+        "spark.sql.legacy.javaCharsets": "true",
         # Hash keys and names must not appear in plans shown by the UI or event logs.
         "spark.sql.redaction.string.regex": "(?i)(x'[0-9a-f]{64,}'|hmac_key)",
         **cfg.conf,

@@ -43,4 +43,4 @@ class Tables:
         return df
 
     def with_(self, **frames: DataFrame | None) -> Tables:
-        return replace(self, **frames)
+        return replace(self, **frames)  # type: ignore[arg-type]

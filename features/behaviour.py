@@ -73,6 +73,40 @@ def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
 
 
 @feature(
+    "sim_colocation",
+    level="card",
+    needs=("sims", "activity"),
+    outputs={
+        "colocated_day_share": Output(
+            "Share of the SIM's active days on which another SIM of the same holder was in the same region",
+            unit="share",
+            zh="同证号码不同行",
+        ),
+    },
+)
+def sim_colocation(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """A card someone else uses is never where the holder's own SIM is (null for single-SIM holders)."""
+    act = t.get("activity").select("msisdn", "day", "cell_region").distinct()
+    owned = act.join(t.sims.select("msisdn", "id_hash"), "msisdn")
+    multi = t.sims.groupBy("id_hash").agg(F.count(F.lit(1)).alias("n_sims")).where("n_sims > 1")
+    owned = owned.join(multi.select("id_hash"), "id_hash")
+    places = owned.groupBy("id_hash", "day", "cell_region").agg(F.count(F.lit(1)).alias("sims_here"))
+    per_sim = (
+        owned.join(places, ["id_hash", "day", "cell_region"])
+        .groupBy("msisdn")
+        .agg(
+            F.count_distinct("day").alias("days"),
+            F.count_distinct(F.when(F.col("sims_here") > 1, F.col("day"))).alias("together"),
+        )
+    )
+    return per_sim.select(
+        F.lit("SIM").alias("entity_type"),
+        F.col("msisdn").alias("entity_id"),
+        F.try_divide(F.col("together").cast("double"), F.col("days")).alias("colocated_day_share"),
+    )
+
+
+@feature(
     "account_flows",
     level="card",
     needs=("accounts", "transactions"),
@@ -87,12 +121,26 @@ def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
         "night_share": Output("Share of transactions between 00:00 and 06:00", unit="share"),
         "max_gap_days": Output("Longest pause between transactions (dormancy)", unit="days", zh="久悬户激活"),
         "last7_share": Output("Share of the window's transactions in its last 7 days", unit="share"),
+        "quiet_days_before_first_txn": Output(
+            "Days of the window (or since opening) before the first transaction", unit="days", zh="久悬后突然活跃"
+        ),
+        "ip_away_share": Output(
+            "Share of transactions from abroad or another province than the holder's home", unit="share"
+        ),
     },
 )
 def account_flows(t: Tables, ctx: FeatureContext) -> DataFrame:
     """Pass-through, counterparties, night activity and dormancy followed by a burst."""
-    tx = t.get("transactions").select(
-        "account_id", "ts", "direction", "counterparty_account", F.col("amount").cast("double").alias("amount")
+    home = t.accounts.select("account_id", "id_hash", "open_time").join(
+        holders(t).select("id_hash", "home_region"), "id_hash", "left"
+    )
+    tx = (
+        t.get("transactions")
+        .select(
+            "account_id", "ts", "direction", "counterparty_account", "ip_region",
+            F.col("amount").cast("double").alias("amount"),
+        )
+        .join(home.select("account_id", "home_region", "open_time"), "account_id", "left")
     )
     secs = F.col("ts").cast("long")
     last24h = Window.partitionBy("account_id").orderBy(secs).rangeBetween(-24 * _HOUR, 0)
@@ -101,6 +149,10 @@ def account_flows(t: Tables, ctx: FeatureContext) -> DataFrame:
         "in_24h", F.sum(F.when(F.col("direction") == "IN", F.col("amount")).otherwise(0.0)).over(last24h)
     ).withColumn("gap_days", (secs - F.lag(secs).over(by_time)) / 86400.0)
     is_out = F.col("direction") == "OUT"
+    ip_prov = province(F.col("ip_region"))
+    away = (F.col("ip_region") == "ABROAD") | (
+        ip_prov.isNotNull() & (ip_prov != F.coalesce(province(F.col("home_region")), ip_prov))
+    )
     recent = F.col("ts") >= (F.lit(ctx.as_of) - F.expr("INTERVAL 6 DAYS")).cast("timestamp")
     agg = tx.groupBy("account_id").agg(
         F.count(F.lit(1)).alias("txn_count"),
@@ -112,7 +164,12 @@ def account_flows(t: Tables, ctx: FeatureContext) -> DataFrame:
         F.sum((F.hour("ts") < 6).cast("int")).alias("n_night"),
         F.max("gap_days").alias("max_gap_days"),
         F.sum(recent.cast("int")).alias("n_recent"),
+        F.min("ts").alias("first_ts"),
+        F.max("open_time").alias("open_time"),
+        F.sum(away.cast("int")).alias("n_away"),
+        F.count("ip_region").alias("n_ip"),
     )
+    quiet_from = F.greatest(F.lit(ctx.window_start), F.to_date("open_time"))
     n = F.col("txn_count").cast("double")
     return agg.select(
         F.lit("ACCOUNT").alias("entity_type"),
@@ -125,4 +182,6 @@ def account_flows(t: Tables, ctx: FeatureContext) -> DataFrame:
         F.try_divide(F.col("n_night").cast("double"), n).alias("night_share"),
         "max_gap_days",
         F.try_divide(F.col("n_recent").cast("double"), n).alias("last7_share"),
+        F.greatest(F.datediff(F.to_date("first_ts"), quiet_from), F.lit(0)).alias("quiet_days_before_first_txn"),
+        F.try_divide(F.col("n_away").cast("double"), F.col("n_ip")).alias("ip_away_share"),
     )

@@ -1,1 +1,16 @@
 """Synthetic worlds: every input table of the contract plus ground truth, deterministic by seed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["generate_world"]
+
+
+def __getattr__(name: str) -> Any:
+    # lazy, so that loading the config (generator.params) does not import numpy/pyarrow
+    if name == "generate_world":
+        from generator.world import generate_world
+
+        return generate_world
+    raise AttributeError(name)

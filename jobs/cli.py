@@ -29,6 +29,7 @@ HELP = {
     "train": "train on the published features and the labels; register the model as champion in MLflow",
     "score": "score the published features with the champion; publish the lists, scores and report",
     "run": "the whole job: validate -> features -> train -> score -> publish",
+    "evaluate": "measure a run's lists against a generated world's ground truth (recall per typology)",
 }
 
 EPILOG = """\
@@ -65,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--persons", type=int, help="persons in the world (generator.persons; 1,000..1,000,000)")
             p.add_argument("--seed", type=int, help="random seed (generator.seed)")
             p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="input table format")
+        if name == "evaluate":
+            p.add_argument("--truth", metavar="DIR", required=True, help="the world's truth/ folder")
     return parser
 
 
@@ -114,6 +117,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_generate(cfg, fmt=args.format)
             print(f"realname-guard: world of {cfg.generator.persons} persons (seed {cfg.generator.seed}) as of "
                   f"{cfg.run_date}: inputs in {cfg.output}/input, ground truth in {cfg.output}/truth")
+            return 0
+        if args.command == "evaluate":
+            import json
+
+            from core.spark import get_spark
+            from jobs.evaluate import evaluate_run, render
+
+            spark = get_spark(cfg.spark, cfg.run.timezone)
+            ev = evaluate_run(spark, cfg.output, args.truth, cfg.run_date.isoformat())
+            print(render(ev))
+            path = f"{cfg.output}/evaluation-{cfg.run_date.isoformat()}.json"
+            with open(path, "w", encoding="utf-8") as fh:
+                json.dump(ev, fh, indent=2)
+            print(f"  written to {path}")
             return 0
         from pipelines.daily import run_pipeline
 

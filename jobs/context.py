@@ -62,7 +62,9 @@ def peak_memory_mb(spark: SparkSession) -> dict[str, float]:
     py_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     jvm_rss = 0.0
     try:
-        pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())  # type: ignore[attr-defined]
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None
+        pid = int(jvm.java.lang.ProcessHandle.current().pid())
         jvm_rss = psutil.Process(pid).memory_info().rss / 2**20
     except Exception:  # noqa: BLE001 - memory figures are informative only
         pass

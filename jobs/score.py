@@ -83,10 +83,14 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
         if missing:
             log.warning("features absent at scoring, treated as missing: %s", ", ".join(missing))
         scored = predict(champion.model, null_columns(features, cols))
-        if cfg.policy.tiers.source == "model":
-            thresholds = (champion.thresholds["high"], champion.thresholds["medium"])
-        else:
-            thresholds = (cfg.policy.tiers.high, cfg.policy.tiers.medium)
+        tiers = cfg.policy.tiers
+        from_model = tiers.source == "model"
+        high = champion.thresholds.get("high") if from_model else None
+        medium = champion.thresholds.get("medium") if from_model else None
+        thresholds = (
+            float(high if high is not None else tiers.high),
+            float(medium if medium is not None else tiers.medium),
+        )
         decisions = decide(scored, labels, read_history(ctx), thresholds, cfg.policy, ctx.run_date).cache()
     with ctx.stage("explain+publish"):
         run_id = f"{ctx.run_date_str}-{champion.name}-v{champion.version}"
@@ -96,7 +100,9 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
             F.lit(run_id).alias("run_id"),
         ]
         listed = decisions.where("listed")
-        explained = add_reasons(champion.model, listed, cols, descriptions(), cfg.model.reasons_top_k)
+        explained = add_reasons(
+            champion.model, listed, cols, descriptions(), cfg.model.reasons_top_k, exclude=["is_account"]
+        )
         explained = explained.select("*", *provenance).cache()
         sims = explained.where(F.col("entity_type") == "SIM").select(
             F.col("entity_id").alias("msisdn"), *LIST_COLUMNS, F.col("recipient").alias("operator")

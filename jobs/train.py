@@ -54,7 +54,7 @@ def run_train(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
         experiment_id = start_tracking(ctx)
         cols = feature_columns(features)
         with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{ctx.run_date_str}") as run:
-            mlflow.log_params(_flat("model", asdict(cfg.model)))
+            mlflow.log_params(_flat("config.policy.tiers", asdict(cfg.policy.tiers)))
             mlflow.log_params(
                 {
                     "run_date": ctx.run_date_str,
@@ -73,14 +73,14 @@ def run_train(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
             tiers = cfg.policy.tiers
             high = threshold_for_precision(val, tiers.high_precision)
             medium = threshold_for_precision(val, tiers.medium_precision)
-            thresholds = {
+            thresholds: dict[str, float] = {
                 "high": float(high if high is not None else tiers.high),
                 "medium": float(medium if medium is not None else tiers.medium),
             }
             thresholds["medium"] = min(thresholds["medium"], thresholds["high"])
-            mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None})
             mlflow.log_metrics({f"threshold_{k}": v for k, v in thresholds.items()})
-            uri, version = log_model(model, cols, thresholds, metrics, cfg.model, cfg.run.mlflow)
+            tagged: dict[str, float | None] = dict(thresholds)
+            uri, version = log_model(model, cols, tagged, metrics, cfg.model, cfg.run.mlflow)
             training.unpersist()
             val.unpersist()
             result = TrainResult(run.info.run_id, uri, str(version), metrics, thresholds)

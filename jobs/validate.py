@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
+from typing import Any
 
 from core.ingest import IngestResult, ingest
-from jobs.context import JobContext
+from core.io import Fs
+from jobs.context import JobContext, to_json
 from quality.docs import build_data_docs
 from quality.gate import check_quality
 
 log = logging.getLogger(__name__)
+
+QUARANTINE = "quarantine"
+DATA_QUALITY = "data_quality"
+QUALITY_KEYS = ("inputs", "absent_tables", "rows_quarantined", "data_docs")
 
 
 def run_validate(ctx: JobContext, only: tuple[str, ...] | None = None) -> IngestResult:
@@ -19,19 +26,37 @@ def run_validate(ctx: JobContext, only: tuple[str, ...] | None = None) -> Ingest
     On a gate failure the quarantine and the report are still published (so the operator can
     see what to fix) and DataQualityError propagates; nothing else is written.
     """
-    with ctx.stage("ingest+validate"):
+    with ctx.stage("ingest+validate" if only is None else f"ingest+validate {', '.join(only)}"):
         result = ingest(ctx.spark, ctx.cfg, ctx.key, only=only)
-        for name, quarantine in result.quarantine.items():
-            ctx.publisher.stage("quarantine", quarantine, subpath=f"table={name}")
-        ctx.summary["inputs"] = {
-            name: {**result.inputs[name], **q.summary()} for name, q in result.quality.items()
-        }
-        ctx.summary["absent_tables"] = result.absent
-        ctx.summary["rows_quarantined"] = sum(q.rows_quarantined for q in result.quality.values())
-        if ctx.cfg.expectations.data_docs:
-            with tempfile.TemporaryDirectory(prefix="rg-docs-") as tmp:
-                build_data_docs(result.ge_context, tmp)
-                ctx.publisher.stage_local_dir("reports", tmp, "data_docs")
-            ctx.summary["data_docs"] = f"{ctx.publisher.final_path('reports')}/data_docs/index.html"
+        if only is None:
+            # Only a full validation publishes quarantine and Data Docs: a step that re-reads just
+            # the labels must not replace the run date's record of every table.
+            for name, quarantine in result.quarantine.items():
+                ctx.publisher.stage(QUARANTINE, quarantine, subpath=f"table={name}")
+            ctx.summary["inputs"] = {
+                name: {**result.inputs[name], **q.summary()} for name, q in result.quality.items()
+            }
+            ctx.summary["absent_tables"] = result.absent
+            ctx.summary["rows_quarantined"] = sum(q.rows_quarantined for q in result.quality.values())
+            if ctx.cfg.expectations.data_docs:
+                with tempfile.TemporaryDirectory(prefix="rg-docs-") as tmp:
+                    build_data_docs(result.ge_context, tmp)
+                    ctx.publisher.stage_local_dir(DATA_QUALITY, tmp, "data_docs")
+                ctx.summary["data_docs"] = f"{ctx.publisher.final_path(DATA_QUALITY)}/data_docs/index.html"
+            ctx.publisher.stage_text(DATA_QUALITY, "quality.json", to_json(quality_section(ctx.summary)))
     check_quality(result.quality, ctx.cfg.expectations)
     return result
+
+
+def quality_section(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: summary[k] for k in QUALITY_KEYS if k in summary}
+
+
+def load_quality(ctx: JobContext) -> dict[str, Any]:
+    """The data-quality record published by this run date's validation, if there is one."""
+    path = f"{ctx.publisher.final_path(DATA_QUALITY)}/quality.json"
+    fs = Fs(ctx.spark, path)
+    if not fs.exists(path):
+        return {}
+    data: dict[str, Any] = json.loads(fs.read_text(path))
+    return data

@@ -22,7 +22,8 @@ from jobs.features import read_features, run_features
 from jobs.report import render_report
 from jobs.score import run_score
 from jobs.train import run_train
-from jobs.validate import run_validate
+from jobs.validate import load_quality, run_validate
+from quality.expectations import check_specs
 from quality.gate import DataQualityError
 
 log = logging.getLogger("realname_guard")
@@ -44,6 +45,7 @@ def run_pipeline(cfg: Config, steps: Sequence[str]) -> dict[str, Any]:
     unknown = set(steps) - set(STEPS)
     if unknown:
         raise ValueError(f"unknown steps {sorted(unknown)}; steps: {', '.join(STEPS)}")
+    check_specs(cfg.expectations)  # a bad expectation fails here, before Spark starts
     ctx = open_context(cfg)
     ctx.summary["steps"] = list(steps)
     features: DataFrame | None = None
@@ -58,6 +60,8 @@ def run_pipeline(cfg: Config, steps: Sequence[str]) -> dict[str, Any]:
             ctx.publisher.commit()
             log.error("%s", exc)
             raise
+        if only is not None:
+            ctx.summary.update(load_quality(ctx))
         labels = ingested.tables.labels
         if "features" in steps:
             tables = ingested.tables
@@ -70,7 +74,9 @@ def run_pipeline(cfg: Config, steps: Sequence[str]) -> dict[str, Any]:
         if "score" in steps:
             assert features is not None
             run_score(ctx, features, labels)
-        _publish_report(ctx, "succeeded")
+        if list(steps) != ["train"]:
+            # Training alone changes no list: its record is the MLflow run, not the run report.
+            _publish_report(ctx, "succeeded")
         published = ctx.publisher.commit()
         ctx.summary["published"] = published
         for q in ingested.quality.values():

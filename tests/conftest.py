@@ -34,6 +34,7 @@ def spark() -> Iterator[SparkSession]:
         .config("spark.sql.adaptive.enabled", "true")
         .config("spark.driver.memory", "2g")
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        .config("spark.sql.legacy.javaCharsets", "true")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")

@@ -107,14 +107,25 @@ def test_sim_usage(spark: SparkSession) -> None:
     assertDataFrameEqual(run_group(spark, "sim_usage"), expected)
 
 
+def test_sim_colocation(spark: SparkSession) -> None:
+    # A's second SIM has no usage; B's two SIMs sit in one SIM box abroad; C holds one SIM (no row).
+    expected = spark.createDataFrame(
+        [("SIM", "13800000001", 0.0), ("SIM", "13900000001", 1.0), ("SIM", "13900000002", 1.0)],
+        "entity_type STRING, entity_id STRING, colocated_day_share DOUBLE",
+    )
+    assertDataFrameEqual(run_group(spark, "sim_colocation"), expected)
+
+
 def test_account_flows(spark: SparkSession) -> None:
     expected = spark.createDataFrame(
         [
-            ("ACCOUNT", "acc-A1", 1, 100.0, 0.0, None, 0, 0.0, None, 0.0),
-            ("ACCOUNT", "acc-B1", 4, 8000.0, 6990.0 / 8000.0, 0.5, 4, 0.5, 3.0, 0.5),
+            # no ip_region at all -> share unknown (null), not zero
+            ("ACCOUNT", "acc-A1", 1, 100.0, 0.0, None, 0, 0.0, None, 0.0, 1, None),
+            ("ACCOUNT", "acc-B1", 4, 8000.0, 6990.0 / 8000.0, 0.5, 4, 0.5, 3.0, 0.5, 1, 0.0),
         ],
         "entity_type STRING, entity_id STRING, txn_count LONG, amount_in DOUBLE, out_in_amount_ratio DOUBLE, "
-        "passthrough_share DOUBLE, counterparties LONG, night_share DOUBLE, max_gap_days DOUBLE, last7_share DOUBLE",
+        "passthrough_share DOUBLE, counterparties LONG, night_share DOUBLE, max_gap_days DOUBLE, last7_share DOUBLE, "
+        "quiet_days_before_first_txn INT, ip_away_share DOUBLE",
     )
     assertDataFrameEqual(run_group(spark, "account_flows"), expected)
 

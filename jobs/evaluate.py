@@ -1,0 +1,78 @@
+"""Job: measure a run's lists against a generated world's ground truth (never read by the job).
+
+Per typology: how many misused cards were listed (recall); per honest confounder: how many
+honest cards were listed by mistake; overall precision of the lists and PR-AUC of the scores.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.ml.evaluation import BinaryClassificationEvaluator
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+
+def evaluate_run(spark: SparkSession, output: str, truth: str, run_date: str) -> dict[str, Any]:
+    """Join the run's scores (with listing tiers) to the ground truth and aggregate."""
+    scores = spark.read.parquet(f"{output}/scores/run_date={run_date}")
+    truth_cards: DataFrame = (
+        spark.read.parquet(f"{truth}/sims")
+        .select(F.lit("SIM").alias("entity_type"), F.col("msisdn").alias("entity_id"), "is_misuse", "typology")
+        .unionByName(
+            spark.read.parquet(f"{truth}/accounts").select(
+                F.lit("ACCOUNT").alias("entity_type"), F.col("account_id").alias("entity_id"), "is_misuse", "typology"
+            )
+        )
+    )
+    joined = truth_cards.join(scores, ["entity_type", "entity_id"], "inner").withColumn(
+        "listed", (F.col("risk_tier") != "NONE").cast("int")
+    )
+    by_typology = [
+        r.asDict()
+        for r in joined.groupBy("is_misuse", "typology", "entity_type")
+        .agg(F.count(F.lit(1)).alias("cards"), F.sum("listed").alias("listed"))
+        .orderBy("is_misuse", "typology", "entity_type")
+        .collect()  # small: typologies x entity types
+    ]
+    totals = joined.agg(
+        F.sum("listed").alias("listed"),
+        F.sum(F.col("listed") * F.col("is_misuse")).alias("true_listed"),
+        F.sum("is_misuse").alias("misuse"),
+        F.count(F.lit(1)).alias("cards"),
+    ).first()
+    assert totals is not None
+    pr_auc = BinaryClassificationEvaluator(
+        rawPredictionCol="score", labelCol="label", metricName="areaUnderPR"
+    ).evaluate(joined.select("score", F.col("is_misuse").cast("double").alias("label")))
+    listed, true_listed, misuse = int(totals["listed"] or 0), int(totals["true_listed"] or 0), int(totals["misuse"])
+    return {
+        "run_date": run_date,
+        "cards": int(totals["cards"]),
+        "misused_cards": misuse,
+        "listed": listed,
+        "recall": true_listed / misuse if misuse else None,
+        "precision": true_listed / listed if listed else None,
+        "pr_auc_scores": pr_auc,
+        "by_typology": by_typology,
+    }
+
+
+def render(ev: dict[str, Any]) -> str:
+    """A plain-text table: recall per misuse typology, false listings per honest group."""
+    lines = [
+        f"evaluation of run {ev['run_date']} against ground truth: {ev['cards']} cards, "
+        f"{ev['misused_cards']} misused, {ev['listed']} listed",
+        f"  overall recall {ev['recall']:.3f}  precision {ev['precision']:.3f}  PR-AUC of scores "
+        f"{ev['pr_auc_scores']:.3f}" if ev["recall"] is not None and ev["precision"] is not None else "",
+        "",
+        f"  {'kind':8s} {'typology':24s} {'type':8s} {'cards':>7s} {'listed':>7s} {'share':>7s}",
+    ]
+    for r in ev["by_typology"]:
+        kind = "misuse" if r["is_misuse"] else "honest"
+        share = r["listed"] / r["cards"] if r["cards"] else 0.0
+        lines.append(
+            f"  {kind:8s} {r['typology']:24s} {r['entity_type']:8s} {r['cards']:7d} {r['listed']:7d} {share:7.3f}"
+        )
+    lines.append("  (share = recall for misuse typologies, false-listing rate for honest groups)")
+    return "\n".join(line for line in lines if line is not None)

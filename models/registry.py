@@ -1,0 +1,198 @@
+"""The model in MLflow: log and register it inside the caller's run, load the champion back.
+
+The model is logged with the Spark flavour (a PipelineModel wrapping the xgboost.spark model) and
+loaded with ``mlflow.spark.load_model``, never through ``pyfunc.spark_udf`` (STACK-NOTES #6).
+Feature columns and thresholds travel with it: a JSON artifact of the run, and the thresholds
+also as tags on the registered version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import mlflow
+import mlflow.spark
+from mlflow import MlflowClient
+from pyspark.ml import PipelineModel
+from xgboost.spark import SparkXGBClassifierModel
+
+from core.config import MlflowConfig, ModelConfig
+
+log = logging.getLogger(__name__)
+
+MODEL_ARTIFACT = "model"
+META_ARTIFACT = "realname_guard_model.json"
+THRESHOLD_TAG_PREFIX = "threshold."
+# Requirements given explicitly: inferring them costs ~30 s for the Spark flavour (STACK-NOTES #7).
+_REQUIREMENT_DISTS = (
+    "mlflow",
+    "pyspark",
+    "xgboost-cpu",
+    "xgboost",
+    "scikit-learn",
+    "pandas",
+    "pyarrow",
+    "numpy",
+)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A registered model ready for ``models.train.predict`` and ``models.explain.add_reasons``."""
+
+    model: SparkXGBClassifierModel
+    feature_cols: list[str]
+    thresholds: dict[str, float | None]
+    name: str
+    version: str
+    run_id: str
+
+
+def pip_requirements() -> list[str]:
+    """Pinned requirements of the installed packages the model needs to load and predict."""
+    reqs = []
+    for dist in _REQUIREMENT_DISTS:
+        try:
+            reqs.append(f"{dist}=={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return reqs
+
+
+def ensure_experiment(name: str, artifact_location: str) -> str:
+    """Id of experiment `name`, creating it with an explicit artifact location if it is new.
+
+    With a SQLite store, an experiment created without one puts artifacts under ``./mlruns`` of
+    the working directory (STACK-NOTES #5). An existing experiment keeps its location.
+    """
+    client = MlflowClient()
+    existing = client.get_experiment_by_name(name)
+    if existing is not None:
+        if existing.lifecycle_stage == "deleted":
+            client.restore_experiment(existing.experiment_id)
+        if existing.artifact_location.rstrip("/") not in (
+            artifact_location.rstrip("/"),
+            "file://" + artifact_location.rstrip("/"),
+        ):
+            log.info("experiment %r keeps its artifact location %s", name, existing.artifact_location)
+        return existing.experiment_id
+    return client.create_experiment(name, artifact_location=artifact_location)
+
+
+def _threshold_tag(value: float | None) -> str:
+    return "none" if value is None or (isinstance(value, float) and math.isnan(value)) else repr(float(value))
+
+
+def _parse_threshold(text: str) -> float | None:
+    return None if text == "none" else float(text)
+
+
+def log_model(
+    model: SparkXGBClassifierModel,
+    feature_cols: list[str],
+    thresholds: dict[str, float | None],
+    metrics: dict[str, float],
+    cfg: ModelConfig,
+    mlflow_cfg: MlflowConfig,
+) -> tuple[str, str | None]:
+    """Log the model, its features, thresholds and metrics to the active run; register it.
+
+    Registers under ``mlflow_cfg.model_name`` and moves ``mlflow_cfg.alias`` to the new version
+    unless ``cfg.register`` is false. Returns (logged model URI, version or None).
+    """
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("models.registry.log_model needs an active MLflow run (start one in the job)")
+    finite = {k: float(v) for k, v in metrics.items() if v is not None and not math.isnan(float(v))}
+    mlflow.log_metrics(finite)
+    best = model.get_booster().attr("best_iteration")
+    if best is not None:
+        mlflow.log_metric("best_iteration", float(best))
+    mlflow.log_params({f"model.{k}": v for k, v in _model_params(model, cfg).items()})
+    meta = {"feature_cols": list(feature_cols), "thresholds": thresholds, "metrics": finite}
+    mlflow.log_dict(meta, META_ARTIFACT)
+    info = mlflow.spark.log_model(
+        model,
+        MODEL_ARTIFACT,
+        pip_requirements=pip_requirements(),
+    )
+    if not cfg.register:
+        return info.model_uri, None
+    client = MlflowClient()
+    version = mlflow.register_model(
+        info.model_uri, mlflow_cfg.model_name, tags=_version_tags(thresholds, feature_cols)
+    )
+    client.set_registered_model_alias(mlflow_cfg.model_name, mlflow_cfg.alias, version.version)
+    log.info(
+        "registered %s version %s as @%s (run %s)",
+        mlflow_cfg.model_name,
+        version.version,
+        mlflow_cfg.alias,
+        run.info.run_id,
+    )
+    return info.model_uri, str(version.version)
+
+
+def _version_tags(thresholds: dict[str, float | None], feature_cols: list[str]) -> dict[str, str]:
+    tags = {f"{THRESHOLD_TAG_PREFIX}{k}": _threshold_tag(v) for k, v in thresholds.items()}
+    tags["n_features"] = str(len(feature_cols))
+    return tags
+
+
+def _model_params(model: SparkXGBClassifierModel, cfg: ModelConfig) -> dict[str, Any]:
+    """Parameters worth seeing next to the run: the config's and what training derived."""
+    params: dict[str, Any] = {f"xgb.{k}": v for k, v in dataclasses.asdict(cfg.xgb).items()}
+    params.update(
+        seed=cfg.seed,
+        validation_fraction=cfg.validation_fraction,
+        unlabeled_negative_rate=cfg.unlabeled_negative_rate,
+        person_labels_apply_to_cards=cfg.person_labels_apply_to_cards,
+        num_workers=model.getOrDefault(model.num_workers),
+        scale_pos_weight=model.getOrDefault(model.getParam("scale_pos_weight"))
+        if model.hasParam("scale_pos_weight") and model.isDefined(model.getParam("scale_pos_weight"))
+        else None,
+    )
+    return params
+
+
+def load_champion(mlflow_cfg: MlflowConfig) -> LoadedModel:
+    """Load ``models:/<name>@<alias>`` with its features, thresholds and provenance."""
+    client = MlflowClient()
+    version = client.get_model_version_by_alias(mlflow_cfg.model_name, mlflow_cfg.alias)
+    uri = f"models:/{mlflow_cfg.model_name}@{mlflow_cfg.alias}"
+    pipeline = mlflow.spark.load_model(uri)
+    stage = pipeline.stages[0] if isinstance(pipeline, PipelineModel) else pipeline
+    if not isinstance(stage, SparkXGBClassifierModel):
+        raise TypeError(f"{uri} holds a {type(stage).__name__}, not a SparkXGBClassifierModel")
+    with tempfile.TemporaryDirectory(prefix="rg-meta-") as tmp:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=version.run_id, artifact_path=META_ARTIFACT, dst_path=tmp
+        )
+        with open(path, encoding="utf-8") as fh:
+            meta = json.load(fh)
+    thresholds: dict[str, float | None] = dict(meta.get("thresholds", {}))
+    for key, value in (version.tags or {}).items():  # tags win: they can be revised without retraining
+        if key.startswith(THRESHOLD_TAG_PREFIX):
+            thresholds[key[len(THRESHOLD_TAG_PREFIX) :]] = _parse_threshold(value)
+    log.info(
+        "loaded %s version %s (@%s, run %s)",
+        mlflow_cfg.model_name,
+        version.version,
+        mlflow_cfg.alias,
+        version.run_id,
+    )
+    return LoadedModel(
+        model=stage,
+        feature_cols=list(meta["feature_cols"]),
+        thresholds=thresholds,
+        name=mlflow_cfg.model_name,
+        version=str(version.version),
+        run_id=version.run_id or "",
+    )

@@ -1,0 +1,140 @@
+"""Training and scoring with ``xgboost.spark``: one classifier for SIMs and accounts alike.
+
+Features are plain numeric columns (missing = null = NaN); ``is_account`` is one of them, and
+features that do not apply to an entity type are null there and take XGBoost's missing branch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from pyspark.ml.functions import vector_to_array
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from xgboost.spark import SparkXGBClassifier, SparkXGBClassifierModel
+
+from core.config import ModelConfig
+from core.spark import default_parallelism
+
+log = logging.getLogger(__name__)
+
+LABEL_COL = "label"
+VALIDATION_COL = "is_validation"
+EVAL_METRIC = "aucpr"  # early stopping on PR-AUC: positives are rare
+# Output columns of the xgboost transform, renamed so they never clash with the caller's columns.
+_TMP_PROB = "_rg_probability"
+_TMP_RAW = "_rg_raw_prediction"
+_TMP_PRED = "_rg_prediction"
+
+
+def resolve_num_workers(cfg: ModelConfig, spark: SparkSession) -> int:
+    """XGBoost workers: ``cfg.num_workers`` capped at the session's parallelism.
+
+    More workers than task slots makes the barrier stage wait for ever (STACK-NOTES #8).
+    """
+    slots = default_parallelism(spark)
+    if cfg.num_workers == "auto":
+        return slots
+    if cfg.num_workers > slots:
+        log.warning("model.num_workers=%d exceeds the %d task slots; using %d", cfg.num_workers, slots, slots)
+        return slots
+    return int(cfg.num_workers)
+
+
+def xgb_kwargs(cfg: ModelConfig) -> dict[str, Any]:
+    """Booster parameters shared by the Spark estimator and the single-machine oracle."""
+    p = cfg.xgb
+    return {
+        "max_depth": p.max_depth,
+        "learning_rate": p.learning_rate,
+        "n_estimators": p.n_estimators,
+        "subsample": p.subsample,
+        "colsample_bytree": p.colsample_bytree,
+        "min_child_weight": p.min_child_weight,
+        "reg_lambda": p.reg_lambda,
+        "tree_method": p.tree_method,
+        "eval_metric": EVAL_METRIC,
+        "early_stopping_rounds": p.early_stopping_rounds,
+    }
+
+
+def as_double_features(df: DataFrame, feature_cols: Sequence[str]) -> DataFrame:
+    """Cast the feature columns to double (nulls stay null and reach XGBoost as NaN)."""
+    return df.withColumns({c: F.col(c).cast("double") for c in feature_cols})
+
+
+def class_balance(train_df: DataFrame) -> tuple[int, int]:
+    """(positives, negatives) in the training part (``is_validation`` false), by one Spark aggregate."""
+    row = (
+        train_df.where(~F.col(VALIDATION_COL))
+        .agg(F.sum(F.col(LABEL_COL)).alias("pos"), F.count(F.lit(1)).alias("n"))
+        .first()
+    )  # small: one row of counts
+    pos = int(row["pos"] or 0) if row else 0
+    n = int(row["n"] or 0) if row else 0
+    return pos, n - pos
+
+
+def fit(
+    train_df: DataFrame, feature_cols: list[str], cfg: ModelConfig, num_workers: int
+) -> SparkXGBClassifierModel:
+    """Fit the classifier on the training part, early-stopping on the validation part.
+
+    ``scale_pos_weight`` is negatives/positives of the training part, so the rare positives are
+    not drowned by the sampled negatives.
+    """
+    pos, neg = class_balance(train_df)
+    if pos == 0:
+        raise ValueError("no positive rows in the training part (is_validation = false)")
+    scale_pos_weight = neg / pos
+    log.info(
+        "fitting xgboost on %d positives / %d negatives (scale_pos_weight=%.3f), %d features, %d workers",
+        pos,
+        neg,
+        scale_pos_weight,
+        len(feature_cols),
+        num_workers,
+    )
+    data = as_double_features(train_df, feature_cols).select(
+        *feature_cols, F.col(LABEL_COL).cast("double").alias(LABEL_COL), F.col(VALIDATION_COL).cast("boolean")
+    )
+    estimator = SparkXGBClassifier(
+        features_col=list(feature_cols),
+        label_col=LABEL_COL,
+        validation_indicator_col=VALIDATION_COL,
+        num_workers=num_workers,
+        # Always repartition into the barrier stage: when the input already has `num_workers`
+        # partitions xgboost skips it, and an inherited union/coalesce chain then fails with
+        # BarrierJobUnsupportedRDDChainException.
+        force_repartition=True,
+        missing=float("nan"),
+        seed=cfg.seed,
+        scale_pos_weight=scale_pos_weight,
+        **xgb_kwargs(cfg),
+    )
+    model = estimator.fit(data)
+    best = model.get_booster().attr("best_iteration")
+    log.info("xgboost stopped with best_iteration=%s of %d", best, cfg.xgb.n_estimators)
+    return model
+
+
+def scoring_model(model: SparkXGBClassifierModel, **extra: str) -> SparkXGBClassifierModel:
+    """A copy of the model whose output columns carry private names (plus any `extra` params)."""
+    params = {
+        model.probabilityCol: _TMP_PROB,
+        model.rawPredictionCol: _TMP_RAW,
+        model.predictionCol: _TMP_PRED,
+    }
+    for name, value in extra.items():
+        params[model.getParam(name)] = value
+    return model.copy(params)
+
+
+def predict(model: SparkXGBClassifierModel, df: DataFrame) -> DataFrame:
+    """`df` plus ``score``: the model's probability of class 1 (double, 0..1)."""
+    scored = scoring_model(model).transform(df)
+    return scored.withColumn("score", vector_to_array(F.col(_TMP_PROB))[1]).drop(
+        _TMP_PROB, _TMP_RAW, _TMP_PRED
+    )

@@ -1,0 +1,146 @@
+"""build_training_set: point-in-time labels, latest wins, person labels, seeded sampling, time split."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+
+from core.config import ModelConfig
+from models.dataset import InsufficientLabelsError, build_training_set, feature_columns
+
+AS_OF = dt.date(2026, 6, 30)
+FEATURES_DDL = (
+    "entity_type string, entity_id string, recipient string, id_hash string, is_account int, f1 int"
+)
+LABELS_DDL = "entity_type string, entity_id string, label int, label_time timestamp, source string"
+OUT_DDL = "is_account int, f1 int, label int, is_validation boolean, entity_type string, entity_id string"
+CFG = ModelConfig(min_positives=1, unlabeled_negative_rate=0.0, validation_fraction=0.5)
+
+
+def ts(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+@pytest.fixture
+def features(spark: SparkSession) -> DataFrame:
+    return spark.createDataFrame(
+        [
+            ("SIM", "s1", "OP1", "h0", 0, 1),
+            ("SIM", "s2", "OP1", "h0", 0, 2),
+            ("SIM", "s3", "OP2", "h3", 0, 3),
+            ("SIM", "s4", "OP1", "h1", 0, 4),
+            ("ACCOUNT", "a1", "B1", "h1", 1, None),
+            ("ACCOUNT", "a2", "B2", "h2", 1, 6),
+            ("SIM", "s5", "OP1", "h2", 0, 7),
+        ],
+        FEATURES_DDL,
+    )
+
+
+@pytest.fixture
+def labels(spark: SparkSession) -> DataFrame:
+    # Label times are read in the session time zone (Asia/Shanghai in the tests).
+    return spark.createDataFrame(
+        [
+            ("SIM", "s1", 1, ts("2026-06-01 10:00:00"), "POLICE_NOTICE"),
+            ("SIM", "s1", 0, ts("2026-06-20 10:00:00"), "APPEAL"),  # later: wins
+            ("SIM", "s2", 0, ts("2026-06-02 10:00:00"), "REVERIFY"),
+            ("SIM", "s2", 1, ts("2026-07-01 00:00:00"), "POLICE_NOTICE"),  # after as_of: ignored
+            ("SIM", "s3", 1, ts("2026-06-30 23:30:00"), "POLICE_NOTICE"),  # end of the as-of day: kept
+            ("PERSON", "h1", 1, ts("2026-06-10 10:00:00"), "POLICE_NOTICE"),  # reaches s4, not a1
+            ("ACCOUNT", "a1", 0, ts("2026-06-05 10:00:00"), "REVERIFY"),  # own label beats the person's
+            ("ACCOUNT", "a2", 1, ts("2026-06-15 10:00:00"), "BANK_REPORT"),
+            ("SIM", "zz", 1, ts("2026-06-15 10:00:00"), "POLICE_NOTICE"),  # no features: dropped
+            ("SIM", "s5", 1, None, "POLICE_NOTICE"),  # no time: cannot be placed before as_of
+        ],
+        LABELS_DDL,
+    )
+
+
+def test_labels_as_of_latest_wins_person_labels_and_time_split(
+    spark: SparkSession, features: DataFrame, labels: DataFrame
+) -> None:
+    got = build_training_set(features, labels, AS_OF, CFG)
+    # Label times: s2 06-02, a1 06-05, s4 06-10 | a2 06-15, s1 06-20, s3 06-30: the later half validates.
+    expected = spark.createDataFrame(
+        [
+            (0, 1, 0, True, "SIM", "s1"),
+            (0, 2, 0, False, "SIM", "s2"),
+            (0, 3, 1, True, "SIM", "s3"),
+            (0, 4, 1, False, "SIM", "s4"),
+            (1, None, 0, False, "ACCOUNT", "a1"),
+            (1, 6, 1, True, "ACCOUNT", "a2"),
+        ],
+        OUT_DDL,
+    )
+    assertDataFrameEqual(got, expected)
+
+
+def test_person_labels_can_be_switched_off(
+    spark: SparkSession, features: DataFrame, labels: DataFrame
+) -> None:
+    cfg = ModelConfig(
+        min_positives=1,
+        unlabeled_negative_rate=0.0,
+        validation_fraction=0.5,
+        person_labels_apply_to_cards=False,
+    )
+    got = build_training_set(features, labels.where(F.col("entity_id") != "s2"), AS_OF, cfg)
+    # a1 06-05 | a2 06-15, s1 06-20, s3 06-30 → cut at the 0.5 quantile (06-15): s1 and s3 validate.
+    expected = spark.createDataFrame(
+        [
+            (0, 1, 0, True, "SIM", "s1"),
+            (0, 3, 1, True, "SIM", "s3"),
+            (1, None, 0, False, "ACCOUNT", "a1"),
+            (1, 6, 1, False, "ACCOUNT", "a2"),
+        ],
+        OUT_DDL,
+    )
+    assertDataFrameEqual(got, expected)
+
+
+def test_too_few_positives_raise(features: DataFrame, labels: DataFrame) -> None:
+    with pytest.raises(InsufficientLabelsError, match=r"only 3 positive labels .*min_positives=4"):
+        build_training_set(features, labels, AS_OF, ModelConfig(min_positives=4, validation_fraction=0.5))
+
+
+def test_unlabelled_negatives_are_a_seeded_sample_independent_of_layout(spark: SparkSession) -> None:
+    n, dated = 3000, 100
+    feats = spark.createDataFrame(
+        [("SIM", f"m{i:05d}", "OP1", f"h{i}", 0, i) for i in range(n)], FEATURES_DDL
+    )
+    base = dt.datetime(2026, 1, 1, 12)
+    labs = spark.createDataFrame(
+        [("SIM", f"m{i:05d}", i % 2, base + dt.timedelta(days=i), "X") for i in range(dated)], LABELS_DDL
+    )
+    cfg = ModelConfig(min_positives=1, unlabeled_negative_rate=0.3, validation_fraction=0.2, seed=5)
+
+    got = build_training_set(feats, labs, AS_OF, cfg).cache()
+    again = build_training_set(feats.repartition(7), labs.repartition(3), AS_OF, cfg)
+    assertDataFrameEqual(got, again)
+
+    sampled = got.where(F.col("f1") >= dated)
+    share = sampled.count() / (n - dated)
+    assert 0.27 < share < 0.33
+    val_share = sampled.where("is_validation").count() / sampled.count()
+    assert 0.16 < val_share < 0.24
+    assert sampled.where("label != 0").count() == 0
+
+    reseeded = build_training_set(feats, labs, AS_OF, dataclasses.replace(cfg, seed=6))
+    assert reseeded.select("entity_id").exceptAll(got.select("entity_id")).count() > 0
+
+    # Time split of the labelled rows: every validation label is later than every training one.
+    labelled = got.where(F.col("f1") < dated)
+    last_train = labelled.where("not is_validation").agg(F.max("f1")).first()[0]
+    first_val = labelled.where("is_validation").agg(F.min("f1")).first()[0]
+    assert last_train < first_val
+    assert 18 <= labelled.where("is_validation").count() <= 22
+
+
+def test_feature_columns_are_the_numeric_non_key_columns(features: DataFrame) -> None:
+    assert feature_columns(features) == ["is_account", "f1"]

@@ -1,0 +1,103 @@
+"""Listing decisions: tiers, measures, clearing, episodes and expiry, one literal row per case."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import SparkSession
+from pyspark.testing import assertDataFrameEqual
+
+from core.config import PolicyConfig
+from policy.lists import decide
+
+D = dt.date(2026, 6, 30)
+CFG = PolicyConfig(
+    list_ttl_days=90,
+    reverify_deadline_days=15,
+    rules=("CONFIRMED_MISUSE", "COMPLAINT", "SIMS_OVER_OPERATOR_LIMIT"),
+    list_on_rules=("CONFIRMED_MISUSE",),
+)
+SCORED = (
+    "entity_type STRING, entity_id STRING, recipient STRING, id_hash STRING, id_masked STRING, "
+    "opened_at TIMESTAMP, closed BOOLEAN, sims_same_operator DOUBLE, opened_corporate DOUBLE, score DOUBLE"
+)
+OPENED = dt.datetime(2026, 1, 1)
+
+
+def test_decide_covers_the_measures(spark: SparkSession) -> None:
+    def row(eid: str, score: float, *, closed: bool = False, same_op: float = 1.0, corp: float = 0.0,
+            holder: str | None = None) -> tuple:
+        return ("SIM", eid, "CMCC", holder or f"h-{eid}", "1101**", OPENED, closed, same_op, corp, score)
+
+    scored = spark.createDataFrame(
+        [
+            row("new-high", 0.9),
+            row("confirmed-low", 0.1),
+            row("overdue-medium", 0.6),
+            row("overdue-high", 0.85),
+            row("cleared", 0.95),
+            row("cleared-then-complaint", 0.95),
+            row("closed", 0.99, closed=True),
+            row("low", 0.2),
+            row("over-limit", 0.6, same_op=7.0),
+            row("corporate", 0.6, same_op=300.0, corp=1.0),
+            row("expired-episode", 0.9),
+            row("person-confirmed", 0.1, holder="P"),
+        ],
+        SCORED,
+    )
+    t = dt.datetime
+    labels = spark.createDataFrame(
+        [
+            ("SIM", "confirmed-low", 1, t(2026, 6, 20), "POLICE_NOTICE"),
+            ("SIM", "cleared", 0, t(2026, 6, 10), "REVERIFY_PASSED"),
+            ("SIM", "cleared-then-complaint", 0, t(2026, 6, 10), "REVERIFY_PASSED"),
+            ("SIM", "cleared-then-complaint", 1, t(2026, 6, 20), "COMPLAINT"),
+            ("PERSON", "P", 1, t(2026, 6, 25), "POLICE_NOTICE"),
+        ],
+        "entity_type STRING, entity_id STRING, label INT, label_time TIMESTAMP, source STRING",
+    )
+    june1, d = dt.date(2026, 6, 1), dt.date
+    history = spark.createDataFrame(
+        [
+            ("SIM", "overdue-medium", june1, june1, d(2026, 8, 30)),
+            ("SIM", "overdue-high", june1, june1, d(2026, 8, 30)),
+            ("SIM", "cleared", june1, june1, d(2026, 8, 30)),
+            ("SIM", "cleared-then-complaint", june1, june1, d(2026, 8, 30)),
+            ("SIM", "expired-episode", d(2026, 3, 1), d(2026, 3, 1), d(2026, 5, 30)),
+        ],
+        "entity_type STRING, entity_id STRING, first_flagged_date DATE, last_flagged_date DATE, expires_on DATE",
+    )
+    got = decide(scored, labels, history, (0.8, 0.5), CFG, D).select(
+        "entity_id", "risk_tier", "action", "rule_hits", "needs_human_review", "first_flagged_date", "expires_on",
+        "listed",
+    )
+    exp = d(2026, 9, 28)
+    expected = spark.createDataFrame(
+        [
+            ("new-high", "HIGH", "REVERIFY", [], True, D, exp, True),
+            ("confirmed-low", "HIGH", "REVOKE", ["CONFIRMED_MISUSE"], False, D, exp, True),
+            ("overdue-medium", "MEDIUM", "RESTRICT", [], True, june1, exp, True),
+            ("overdue-high", "HIGH", "SUSPEND", [], True, june1, exp, True),
+            ("cleared", "NONE", None, [], True, None, None, False),
+            ("cleared-then-complaint", "HIGH", "REVERIFY", ["COMPLAINT"], False, D, exp, True),
+            ("closed", "NONE", None, [], True, None, None, False),
+            ("low", "NONE", None, [], True, None, None, False),
+            ("over-limit", "MEDIUM", "REVERIFY", ["SIMS_OVER_OPERATOR_LIMIT"], False, D, exp, True),
+            ("corporate", "MEDIUM", "REVERIFY", [], True, D, exp, True),
+            ("expired-episode", "HIGH", "REVERIFY", [], True, D, exp, True),
+            ("person-confirmed", "HIGH", "REVOKE", ["CONFIRMED_MISUSE"], False, D, exp, True),
+        ],
+        "entity_id STRING, risk_tier STRING, action STRING, rule_hits ARRAY<STRING>, needs_human_review BOOLEAN, "
+        "first_flagged_date DATE, expires_on DATE, listed BOOLEAN",
+    )
+    assertDataFrameEqual(got, expected)
+
+
+def test_no_history_and_no_labels(spark: SparkSession) -> None:
+    scored = spark.createDataFrame(
+        [("ACCOUNT", "a1", "ICBC", "h1", "1101**", OPENED, False, None, None, 0.7)], SCORED
+    )
+    got = decide(scored, None, None, (0.8, 0.5), CFG, D).select("entity_id", "risk_tier", "action", "listed")
+    assertDataFrameEqual(got, spark.createDataFrame([("a1", "MEDIUM", "REVERIFY", True)],
+                                                    "entity_id STRING, risk_tier STRING, action STRING, listed BOOLEAN"))

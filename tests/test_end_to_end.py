@@ -1,0 +1,237 @@
+"""The whole job on a tiny generated world: outputs, privacy, counts, MLflow, recall, atomicity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+import pytest
+from mlflow import MlflowClient
+from pyspark.sql import SparkSession
+
+from core.config import Config, load_config
+from generator.params import GeneratorConfig
+from generator.world import generate_world
+from jobs.evaluate import evaluate_run
+from pipelines.daily import STEPS, run_pipeline
+
+RUN_DATE = dt.date(2026, 6, 30)
+LIST_COLUMNS = {
+    "id_hash", "id_masked", "score", "risk_tier", "action", "reasons", "rule_hits", "needs_human_review",
+    "first_flagged_date", "expires_on", "model_name", "model_version", "run_id", "run_date",
+}
+INPUT_TABLES = ("sim_registrations", "bank_accounts", "sim_activity", "bank_transactions", "id_registry", "labels")
+
+
+@dataclass
+class E2E:
+    cfg: Config
+    world: Path
+    out: Path
+    log: Path
+    summary: dict[str, Any]
+
+
+def _config(world: Path, out: Path) -> Config:
+    return load_config(
+        local_dir=None,
+        overrides=[
+            f"run.input={world / 'input'}",
+            f"run.output={out}",
+            f"run.run_date={RUN_DATE}",
+            "spark.shuffle_partitions=2",
+            "model.xgb.n_estimators=80",
+            "model.min_positives=10",
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def e2e(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
+    root = tmp_path_factory.mktemp("e2e")
+    world, out, log_file = root / "world", root / "out", root / "run.log"
+    # The default typology mix, with card farmers doubled so that a tiny world has enough labels.
+    gen = GeneratorConfig(persons=2500, seed=11, chunk_persons=2500, card_farmer_share=0.008)
+    generate_world(world, gen, RUN_DATE)
+    cfg = _config(world, out)
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
+    root_logger = logging.getLogger()
+    old_level = root_logger.level
+    root_logger.setLevel(logging.INFO)
+    root_logger.addHandler(handler)
+    try:
+        summary = run_pipeline(cfg, STEPS)
+    finally:
+        root_logger.removeHandler(handler)
+        root_logger.setLevel(old_level)
+        handler.close()
+    yield E2E(cfg, world, out, log_file, summary)
+    mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
+
+
+def _part(out: Path, name: str) -> Path:
+    return out / name / f"run_date={RUN_DATE}"
+
+
+def test_outputs_have_the_contract_columns(e2e: E2E) -> None:
+    sims = pads.dataset(e2e.out / "flagged_sims", format="parquet", partitioning="hive").to_table()
+    accounts = pads.dataset(e2e.out / "flagged_accounts", format="parquet", partitioning="hive").to_table()
+    assert LIST_COLUMNS | {"msisdn", "operator"} <= set(sims.column_names)
+    assert LIST_COLUMNS | {"account_id", "bank_code"} <= set(accounts.column_names)
+    assert sims.num_rows > 0 and accounts.num_rows > 0
+    persons = pq.read_table(_part(e2e.out, "flagged_persons"))
+    assert {"id_hash", "id_masked", "sims_held", "accounts_held", "sims_flagged", "accounts_flagged",
+            "max_score", "reasons"} <= set(persons.column_names)
+    scores = pads.dataset(e2e.out / "scores", format="parquet", partitioning="hive").to_table()
+    assert {"entity_type", "entity_id", "recipient", "score", "risk_tier", "run_date"} <= set(scores.column_names)
+    rows = sims.to_pylist()
+    assert {r["risk_tier"] for r in rows} <= {"HIGH", "MEDIUM"}
+    assert {r["action"] for r in rows} <= {"REVERIFY", "RESTRICT", "SUSPEND", "REVOKE"}
+    assert all(0.0 <= r["score"] <= 1.0 for r in rows)
+    assert all(r["reasons"] and {"code", "description", "contribution"} <= set(r["reasons"][0]) for r in rows)
+    assert all(r["needs_human_review"] == (len(r["rule_hits"]) == 0) for r in rows)
+    assert all(len(r["id_masked"]) == 18 and "*" in r["id_masked"] for r in rows if len(r["id_masked"]) == 18)
+    # Every scored card is in `scores`, and listed cards are exactly the non-NONE ones.
+    listed = {r["entity_id"] for r in scores.to_pylist() if r["risk_tier"] != "NONE"}
+    assert {r["msisdn"] for r in rows} | {r["account_id"] for r in accounts.to_pylist()} == listed
+
+
+def test_each_recipient_folder_holds_only_its_own_rows(e2e: E2E) -> None:
+    owner = {r["msisdn"]: r["operator"] for r in pq.read_table(e2e.world / "input" / "sim_registrations").to_pylist()}
+    banks = {r["account_id"]: r["bank_code"] for r in pq.read_table(e2e.world / "input" / "bank_accounts").to_pylist()}
+    for name, key, table_owner in (("flagged_sims", "msisdn", owner), ("flagged_accounts", "account_id", banks)):
+        folders = sorted(p for p in _part(e2e.out, name).iterdir() if p.is_dir())
+        assert folders, name
+        for folder in folders:
+            recipient = folder.name.split("=", 1)[1]
+            ids = pq.read_table(folder).column(key).to_pylist()
+            assert ids and all(table_owner[i] == recipient for i in ids), folder
+
+
+def _personal_values(world: Path) -> tuple[set[str], set[str]]:
+    ids, names = set(), set()
+    for table, id_cols, name_cols in (
+        ("sim_registrations", ["id_number"], ["reg_name"]),
+        ("bank_accounts", ["id_number"], ["holder_name"]),
+        ("id_registry", ["id_number"], ["name"]),
+    ):
+        t = pq.read_table(world / "input" / table)
+        for c in id_cols:
+            ids |= {v for v in t.column(c).to_pylist() if v}
+        for c in name_cols:
+            names |= {v for v in t.column(c).to_pylist() if v}
+    labels = pq.read_table(world / "input" / "labels").to_pylist()
+    ids |= {r["entity_id"] for r in labels if r["entity_type"] == "PERSON"}
+    # Normalised forms too: the job upper-cases and strips what arrives dirty.
+    ids |= {i.strip().upper().replace(" ", "") for i in ids}
+    return {i for i in ids if len(i) >= 8}, {n.strip() for n in names if len(n.strip()) >= 2}
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _leaves(v)
+
+
+def test_no_raw_id_or_name_in_any_output_log_or_mlflow_artifact(e2e: E2E) -> None:
+    ids, names = _personal_values(e2e.world)
+    assert len(ids) > 1000 and len(names) > 500
+    scanned_parquet = scanned_text = 0
+    files = [p for p in e2e.out.rglob("*") if p.is_file()] + [e2e.log]
+    for path in files:
+        if path.suffix == ".parquet":
+            leaves = set(_leaves(pq.read_table(path).to_pylist()))
+            assert not leaves & ids, path
+            assert not leaves & names, path
+            scanned_parquet += 1
+        elif path.suffix in {".crc"}:
+            continue
+        else:
+            text = path.read_bytes().decode("utf-8", errors="ignore")
+            leaked = [i for i in ids if i in text] + [n for n in names if len(n) >= 3 and n in text]
+            assert not leaked, (path, leaked[:3])
+            scanned_text += 1
+    assert scanned_parquet > 10 and scanned_text > 10
+
+
+def test_quarantined_plus_clean_equals_input(e2e: E2E, spark: SparkSession) -> None:
+    inputs = e2e.summary["inputs"]
+    for table in INPUT_TABLES:
+        delivered = pq.read_table(e2e.world / "input" / table).num_rows
+        q = inputs[table]
+        assert q["rows_in"] == delivered == q["rows_clean"] + q["rows_quarantined"], table
+        folder = _part(e2e.out, "quarantine") / f"table={table}"
+        kept = spark.read.parquet(str(folder)).count() if folder.exists() else 0
+        assert kept == q["rows_quarantined"], table
+    # The world's invalid rows are all caught.
+    dirty = pq.read_table(e2e.world / "truth" / "dirty_rows").to_pylist()
+    invalid = sum(1 for r in dirty if r["kind"] == "invalid")
+    caught = inputs["sim_registrations"]["rows_quarantined"] + inputs["bank_accounts"]["rows_quarantined"]
+    assert caught >= invalid * 0.9
+
+
+def test_mlflow_holds_the_run_and_the_champion(e2e: E2E) -> None:
+    client = MlflowClient(tracking_uri=e2e.cfg.tracking_uri)
+    version = client.get_model_version_by_alias(e2e.cfg.run.mlflow.model_name, "champion")
+    run = client.get_run(version.run_id)
+    for metric in ("pr_auc", "roc_auc", "recall_at_precision_90"):
+        assert metric in run.data.metrics, run.data.metrics.keys()
+    assert 0.0 <= run.data.metrics["pr_auc"] <= 1.0
+    assert e2e.summary["model"]["version"] == str(version.version)
+
+
+def test_data_docs_list_every_table(e2e: E2E) -> None:
+    index = _part(e2e.out, "data_quality") / "data_docs" / "index.html"
+    html = index.read_text(encoding="utf-8")
+    for table in INPUT_TABLES:
+        assert table in html, table
+
+
+def test_lists_catch_most_injected_misuse(e2e: E2E, spark: SparkSession) -> None:
+    ev = evaluate_run(spark, str(e2e.out), str(e2e.world / "truth"), RUN_DATE.isoformat())
+    print(json.dumps({k: ev[k] for k in ("recall", "precision", "pr_auc_scores", "listed")}))
+    assert ev["recall"] >= 0.5
+    assert ev["precision"] >= 0.5
+
+
+def test_rerun_gives_the_same_lists_and_a_crash_leaves_none_half_written(
+    e2e: E2E, spark: SparkSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def snapshot() -> list[dict[str, Any]]:
+        t = pads.dataset(_part(e2e.out, "flagged_sims"), format="parquet", partitioning="hive").to_table()
+        return sorted(t.to_pylist(), key=lambda r: r["msisdn"])
+
+    before = snapshot()
+    run_pipeline(e2e.cfg, ("score",))
+    assert snapshot() == before
+
+    from core.io import AtomicPublisher
+
+    real_stage = AtomicPublisher.stage
+
+    def crash_on_accounts(self: AtomicPublisher, name: str, *args: Any, **kwargs: Any) -> str:
+        # scores and flagged_sims are already staged when this fires
+        if name == "flagged_accounts":
+            raise RuntimeError("simulated crash while writing the lists")
+        return real_stage(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(AtomicPublisher, "stage", crash_on_accounts)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_pipeline(e2e.cfg, ("score",))
+    assert snapshot() == before
+    leftovers = [p for p in e2e.out.rglob("*") if p.name.startswith(("_staging-", "_trash-"))]
+    assert not leftovers
