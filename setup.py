@@ -8,11 +8,13 @@ setup(
     description="Spark batch job that lists SIMs and bank accounts registered under a real ID "
     "but not used by its holder (实名不实人), for re-verification and revocation.",
     python_requires=">=3.11,<3.12",
-    packages=find_packages(
-        include=["core*", "features*", "models*", "jobs*", "pipelines*", "policy*", "quality*", "generator*"]
-    ),
-    package_data={"": ["*.yaml"]},
-    data_files=[],
+    packages=[
+        *find_packages(
+            include=["core*", "features*", "models*", "jobs*", "pipelines*", "policy*", "quality*", "generator*"]
+        ),
+        "conf.base",  # YAML only (a namespace package): ships the default config inside the wheel
+    ],
+    package_data={"conf.base": ["*.yaml"]},
     install_requires=[
         "pyspark==4.3.0",
         "great-expectations==1.24.1",

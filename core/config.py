@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,8 +22,16 @@ from pydantic.dataclasses import dataclass
 from generator.params import GeneratorConfig
 
 STRICT = ConfigDict(extra="forbid")
-BASE_DIR = Path(__file__).resolve().parent.parent / "conf" / "base"
-LOCAL_DIR = BASE_DIR.parent / "local"
+LOCAL_DIR = Path.cwd() / "conf" / "local"
+
+
+def base_dir() -> Path | Traversable:
+    """conf/base: beside the packages in a checkout or an installed wheel (setup.py ships it),
+    or inside the zip when the wheel is passed to spark-submit --py-files."""
+    beside = Path(__file__).resolve().parent.parent / "conf" / "base"
+    if beside.is_dir():
+        return beside
+    return resources.files("conf.base")
 
 
 class ConfigError(ValueError):
@@ -204,10 +214,9 @@ class Config:
 SECTIONS = tuple(Config.__dataclass_fields__)
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path | Traversable) -> Any:
     try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh) or {}
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
 
@@ -222,11 +231,11 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _layer_dir(directory: Path, raw: dict[str, Any], origin: dict[str, str]) -> dict[str, Any]:
+def _layer_dir(directory: Path | Traversable, raw: dict[str, Any], origin: dict[str, str]) -> dict[str, Any]:
     if not directory.is_dir():
         return raw
-    for path in sorted(directory.glob("*.yaml")):
-        section = path.stem
+    for path in sorted((p for p in directory.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name):
+        section = path.name.removesuffix(".yaml")
         if section not in SECTIONS:
             raise ConfigError(f"{path}: no config section {section!r}; sections: {', '.join(SECTIONS)}")
         data = _read_yaml(path)
@@ -255,12 +264,12 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 def load_config(
     config_file: str | os.PathLike[str] | None = None,
     overrides: list[str] | tuple[str, ...] = (),
-    base_dir: Path = BASE_DIR,
+    base: Path | Traversable | None = None,
     local_dir: Path | None = LOCAL_DIR,
 ) -> Config:
     """Load and validate the layered configuration; raise ConfigError naming file and key."""
     origin: dict[str, str] = {}
-    raw: dict[str, Any] = _layer_dir(base_dir, {}, origin)
+    raw: dict[str, Any] = _layer_dir(base if base is not None else base_dir(), {}, origin)
     if local_dir is not None:
         raw = _layer_dir(local_dir, raw, origin)
     if config_file is not None:

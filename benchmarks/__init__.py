@@ -1,0 +1,1 @@
+"""Benchmarks for realname-guard: the stage harness and single-machine references (not tests)."""
