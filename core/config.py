@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
 from generator.params import GeneratorConfig
@@ -133,11 +133,19 @@ class ModelConfig:
 class TierConfig:
     # "model": thresholds reached at target precisions on the validation split, stored with
     # the model version; "fixed": the numbers below.
-    source: Literal["model", "fixed"] = "model"
-    high: float = Field(default=0.8, gt=0, lt=1)
-    medium: float = Field(default=0.5, gt=0, lt=1)
+    source: Literal["model", "fixed"] = "fixed"
+    high: float = Field(default=0.95, gt=0, lt=1)
+    medium: float = Field(default=0.8, gt=0, lt=1)
     high_precision: float = Field(default=0.9, gt=0, le=1)
     medium_precision: float = Field(default=0.7, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TierConfig:
+        if self.medium > self.high:
+            raise ValueError(f"medium ({self.medium}) must not exceed high ({self.high})")
+        if self.medium_precision > self.high_precision:
+            raise ValueError("medium_precision must not exceed high_precision")
+        return self
 
 
 @dataclass(frozen=True, config=STRICT)

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -126,9 +127,10 @@ def ingest(spark: SparkSession, cfg: Config, key: bytes, only: tuple[str, ...] |
         quality = validate_table(normalise(raw, contract, cutoff), name, specs, result.ge_context, run_id=cfg.run_date.isoformat())
         result.quality[name] = quality
         result.quarantine[name] = deidentify(quality.quarantine, contract, key, keep_name=False)
+        # Hashing and name normalisation run once: every feature group reads these tables.
         clean = deidentify(
             quality.clean.drop("_source_file", "_cast_failures", "_id_valid", "_after_run_date"), contract, key, True
-        )
+        ).persist(StorageLevel.MEMORY_AND_DISK)
         frames[name] = clean
         log.info(
             "table %s: %d rows in, %d clean, %d quarantined",

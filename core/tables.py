@@ -8,7 +8,7 @@ name matching and never written out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from pyspark.sql import DataFrame
@@ -22,6 +22,8 @@ class Tables:
     transactions: DataFrame | None = None
     registry: DataFrame | None = None
     labels: DataFrame | None = None
+    # Frames derived from these tables (holders, cards), computed once and shared by feature groups.
+    derived: dict[str, DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     NAMES: ClassVar[tuple[str, ...]] = ("sims", "accounts", "activity", "transactions", "registry", "labels")
     CONTRACT_NAME: ClassVar[dict[str, str]] = {
@@ -43,4 +45,4 @@ class Tables:
         return df
 
     def with_(self, **frames: DataFrame | None) -> Tables:
-        return replace(self, **frames)  # type: ignore[arg-type]
+        return replace(self, derived={}, **frames)  # type: ignore[arg-type]

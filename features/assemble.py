@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from core.config import FeatureSpec
 from core.tables import Tables
-from features.common import as_of_view
+from features.common import as_of_view, release
 from features.registry import FeatureContext, Output, key_columns, registry
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,12 @@ class FeatureSet:
     outputs: dict[str, Output]
     built: tuple[str, ...]
     skipped: dict[str, str]  # feature group -> why it was left out
+    view: Tables | None = None  # the as-of view the groups read (holds cached derived frames)
+
+    def release(self) -> None:
+        """Unpersist the derived frames cached while building (call after writing the frame)."""
+        if self.view is not None:
+            release(self.view)
 
 
 def entity_base(t: Tables, ctx: FeatureContext) -> DataFrame:
@@ -83,4 +89,4 @@ def build_features(t: Tables, ctx: FeatureContext, specs: tuple[FeatureSpec, ...
         built.append(spec.name)
     columns = (IS_ACCOUNT, *outputs)
     frame = frame.select(*ENTITY_COLUMNS, *[F.col(c).cast("double").alias(c) for c in columns])
-    return FeatureSet(frame, tuple(columns), outputs, tuple(built), skipped)
+    return FeatureSet(frame, tuple(columns), outputs, tuple(built), skipped, view)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -31,8 +34,35 @@ def as_of_view(t: Tables, ctx: FeatureContext) -> Tables:
     )
 
 
+def _memo(t: Tables, name: str, build: Callable[[Tables], DataFrame]) -> DataFrame:
+    """Build a derived frame once per Tables and keep it cached: several groups read it."""
+    if name not in t.derived:
+        t.derived[name] = build(t).persist(StorageLevel.MEMORY_AND_DISK)
+    return t.derived[name]
+
+
+def release(t: Tables) -> None:
+    """Drop the cached derived frames (after the feature table is written)."""
+    for df in t.derived.values():
+        df.unpersist()
+    t.derived.clear()
+
+
 def cards(t: Tables) -> DataFrame:
     """SIMs and accounts in one shape: who holds it, when and where it was opened, by what channel."""
+    return _memo(t, "cards", _cards)
+
+
+def holders(t: Tables) -> DataFrame:
+    """One row per ID holder: attributes parsed from the ID, overridden by the registry's record.
+
+    ``home_region`` is the household registration region (户籍地) when the registry has it,
+    else the region of issue encoded in the ID number.
+    """
+    return _memo(t, "holders", _holders)
+
+
+def _cards(t: Tables) -> DataFrame:
     sims = t.sims.select(
         F.lit("SIM").alias("entity_type"),
         F.col("msisdn").alias("entity_id"),
@@ -60,12 +90,7 @@ def cards(t: Tables) -> DataFrame:
     return sims.unionByName(accounts)
 
 
-def holders(t: Tables) -> DataFrame:
-    """One row per ID holder: attributes parsed from the ID, overridden by the registry's record.
-
-    ``home_region`` is the household registration region (户籍地) when the registry has it,
-    else the region of issue encoded in the ID number.
-    """
+def _holders(t: Tables) -> DataFrame:
     parsed = (
         t.sims.select("id_hash", "id_region", "id_birth_date", "id_gender")
         .unionByName(t.accounts.select("id_hash", "id_region", "id_birth_date", "id_gender"))

@@ -45,6 +45,8 @@ class JobContext:
         """Time a stage, log its start and end, and record wall time and peak memory."""
         self._stage_no += 1
         log.info("[%d] %s: started", self._stage_no, name)
+        # Name the stage's Spark jobs in the UI and event logs (profiling, progress on a cluster).
+        self.spark.sparkContext.setJobGroup(f"stage-{self._stage_no}", f"realname-guard {name}")
         start = time.perf_counter()
         try:
             yield

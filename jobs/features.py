@@ -34,6 +34,7 @@ def run_features(ctx: JobContext, tables: Tables) -> FeatureSet:
         pub = AtomicPublisher(ctx.spark, ctx.cfg.output, ctx.run_date_str)
         pub.stage(FEATURES, fs.frame)
         path = pub.commit()[FEATURES]
+        fs.release()
         frame = ctx.spark.read.parquet(path)
         ctx.summary["features"] = {
             "built": list(fs.built),

@@ -81,6 +81,10 @@ def run_pipeline(cfg: Config, steps: Sequence[str]) -> dict[str, Any]:
         ctx.summary["published"] = published
         for q in ingested.quality.values():
             q.unpersist()
+        for name in ingested.tables.NAMES:
+            frame = getattr(ingested.tables, name)
+            if frame is not None:
+                frame.unpersist()
         return ctx.summary
     except Exception:
         ctx.publisher.abort()

@@ -1,0 +1,62 @@
+"""Config: layering, overrides, and errors that name the file and the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from core.config import ConfigError, load_config
+
+
+def test_defaults_load_and_overrides_apply() -> None:
+    cfg = load_config(local_dir=None, overrides=["model.xgb.max_depth=3", "run.run_date=2026-06-30",
+                                                  "policy.sims_per_operator_limit_overrides={MVNO01: 3}"])
+    assert cfg.model.xgb.max_depth == 3
+    assert cfg.run_date == dt.date(2026, 6, 30)
+    assert cfg.policy.sims_per_operator_limit_overrides == {"MVNO01": 3}
+    assert [s.name for s in cfg.features.enabled][:2] == ["holder_identity", "holder_cards"]
+    assert set(cfg.expectations.tables) == {
+        "sim_registrations", "bank_accounts", "sim_activity", "bank_transactions", "id_registry", "labels"
+    }
+
+
+def test_config_file_layers_over_base(tmp_path: Path) -> None:
+    f = tmp_path / "site.yaml"
+    f.write_text("policy:\n  list_ttl_days: 60\nrun:\n  csv_encoding: GB18030\n", encoding="utf-8")
+    cfg = load_config(f, local_dir=None)
+    assert cfg.policy.list_ttl_days == 60 and cfg.run.csv_encoding == "GB18030"
+    assert cfg.policy.reverify_deadline_days == 15  # untouched keys keep the base value
+
+
+def test_unknown_key_names_the_file_and_the_key(tmp_path: Path) -> None:
+    f = tmp_path / "site.yaml"
+    f.write_text("model:\n  xgb:\n    max_dept: 4\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(f, local_dir=None)
+    assert str(f) in str(err.value) and "model.xgb.max_dept" in str(err.value)
+
+
+def test_bad_values_and_sections_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"override 'run.csv_encoding=LATIN1': run.csv_encoding"):
+        load_config(local_dir=None, overrides=["run.csv_encoding=LATIN1"])
+    with pytest.raises(ConfigError, match="key must start with one of"):
+        load_config(local_dir=None, overrides=["nosuch.key=1"])
+    with pytest.raises(ConfigError, match="expected key=value"):
+        load_config(local_dir=None, overrides=["model.seed"])
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "modle.yaml").write_text("seed: 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"modle.yaml: no config section 'modle'"):
+        load_config(local_dir=local)
+    with pytest.raises(ConfigError, match="unknown rule 'NOPE'"):
+        load_config(local_dir=None, overrides=["policy.rules=[NOPE]"])
+    with pytest.raises(ConfigError, match="must not exceed high"):
+        load_config(local_dir=None, overrides=["policy.tiers.medium=0.99"])
+
+
+def test_run_date_must_be_set() -> None:
+    cfg = load_config(local_dir=None)
+    with pytest.raises(ConfigError, match="--run-date"):
+        _ = cfg.run_date
