@@ -14,6 +14,7 @@ help:
 	@echo "make demo   - set up, generate a $(DEMO_PERSONS)-person world, run the whole job (outputs under $(DEMO_DIR)/)"
 	@echo "make test   - set up and run the test suite"
 	@echo "make lint   - ruff + mypy"
+	@echo "make bench  - benchmark 100k and 1M-person worlds (results: benchmarks/results/latest.md)"
 
 $(STAMP): setup.py
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH"; exit 1; }
@@ -33,7 +34,10 @@ test: lint
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy core features models jobs pipelines policy quality generator
+	$(VENV)/bin/mypy core features models jobs pipelines policy quality generator benchmarks
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.harness --sizes 100000,1000000 --out benchmarks/results
 
 clean:
 	rm -rf $(DEMO_DIR) .pytest_cache

@@ -65,7 +65,7 @@ class SparkConfig:
     master: str = "local[*]"  # ignored under spark-submit, which sets the master itself
     app_name: str = "realname-guard"
     shuffle_partitions: int = Field(default=8, ge=1)
-    driver_memory: str = "4g"  # local mode only
+    driver_memory: str = "8g"  # local mode only
     conf: dict[str, str] = Field(default_factory=dict)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import reduce
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -60,6 +61,17 @@ def entity_base(t: Tables, ctx: FeatureContext) -> DataFrame:
     return sims.unionByName(accounts)
 
 
+def _combine(frames: list[DataFrame], keys: tuple[str, ...]) -> DataFrame:
+    """All groups of one level as one frame keyed by `keys`, in a single shuffle.
+
+    Each group yields at most one row per key, so after a union each column has at most one
+    non-null value per key and ``max`` picks it. One aggregation replaces a join per group.
+    """
+    union = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+    values = [c for c in union.columns if c not in keys]
+    return union.groupBy(*keys).agg(*[F.max(c).alias(c) for c in values])
+
+
 def build_features(t: Tables, ctx: FeatureContext, specs: tuple[FeatureSpec, ...]) -> FeatureSet:
     """Compute each enabled group as of `ctx.as_of` and join it onto the entity base.
 
@@ -71,6 +83,7 @@ def build_features(t: Tables, ctx: FeatureContext, specs: tuple[FeatureSpec, ...
     frame = entity_base(view, ctx)
     outputs: dict[str, Output] = {}
     built, skipped = [], {}
+    parts: dict[str, list[DataFrame]] = {"holder": [], "card": []}
     for spec in specs:
         fdef = reg[spec.name]
         absent = [Tables.CONTRACT_NAME[n] for n in fdef.needs if not view.has(n)]
@@ -84,9 +97,16 @@ def build_features(t: Tables, ctx: FeatureContext, specs: tuple[FeatureSpec, ...
             raise ValueError(
                 f"feature group {spec.name} returned columns {sorted(group.columns)}, declared {sorted(expected)}"
             )
-        frame = frame.join(group, list(key_columns(fdef.level)), "left")
+        keys = key_columns(fdef.level)
+        parts[fdef.level].append(
+            group.select(*keys, *[F.col(c).cast("double").alias(c) for c in fdef.outputs])
+        )
         outputs.update(fdef.outputs)
         built.append(spec.name)
+    for level, frames in parts.items():
+        if frames:
+            keys = key_columns(level)  # type: ignore[arg-type]
+            frame = frame.join(_combine(frames, keys), list(keys), "left")
     columns = (IS_ACCOUNT, *outputs)
     frame = frame.select(*ENTITY_COLUMNS, *[F.col(c).cast("double").alias(c) for c in columns])
     return FeatureSet(frame, tuple(columns), outputs, tuple(built), skipped, view)

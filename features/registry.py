@@ -81,7 +81,17 @@ def feature(name: str, level: Level, needs: tuple[str, ...], outputs: dict[str, 
 
 def _load_all() -> None:
     # Importing the modules runs their @feature decorators.
-    from features import behaviour, crossref, identity_features, registration  # noqa: F401
+    from features import (  # noqa: F401
+        behaviour,
+        crossref,
+        flows_extra,
+        identity_checks,
+        identity_features,
+        name_matching,
+        network,
+        outlets,
+        registration,
+    )
 
 
 def registry() -> dict[str, FeatureDef]:

@@ -30,6 +30,7 @@ HELP = {
     "score": "score the published features with the champion; publish the lists, scores and report",
     "run": "the whole job: validate -> features -> train -> score -> publish",
     "evaluate": "measure a run's lists against a generated world's ground truth (recall per typology)",
+    "catalogue": "write docs/features.md, the catalogue of every registered feature (--check: fail if stale)",
 }
 
 EPILOG = """\
@@ -66,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--persons", type=int, help="persons in the world (generator.persons; 1,000..1,000,000)")
             p.add_argument("--seed", type=int, help="random seed (generator.seed)")
             p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="input table format")
+        if name == "catalogue":
+            p.add_argument("--check", action="store_true", help="fail if docs/features.md is out of date")
         if name == "evaluate":
             p.add_argument("--truth", metavar="DIR", required=True, help="the world's truth/ folder")
     return parser
@@ -102,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for noisy in ("py4j", "great_expectations", "mlflow", "alembic", "urllib3", "XGBoost-PySpark"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.command == "catalogue":
+        from features.catalogue import main as catalogue_main
+
+        return catalogue_main(["--check"] if args.check else [])
     try:
         cfg, _ = _config(args)
     except ConfigError as exc:

@@ -1,0 +1,160 @@
+"""Behaviour against profile, beyond the usage aggregates: roaming to border countries soon after
+registration, usage out of line with the holder's age, and transaction devices shared across IDs."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from core.tables import Tables
+from features.common import holders
+from features.identity import age_on
+from features.registry import FeatureContext, Output, feature
+
+# Countries where the scam compounds that buy card-farmer SIMs sit (缅北, 柬埔寨, ...).
+BORDER_COUNTRIES = ("MM", "LA", "VN", "KH", "PH", "TH", "MY")
+
+
+@feature(
+    "border_roaming",
+    level="card",
+    needs=("sims", "activity"),
+    outputs={
+        "border_roaming_days_after_reg": Output(
+            "Days roaming in a border / South-East Asian country within `days_after_registration` of registration",
+            unit="days", zh="开卡后短期境外漫游",
+        ),
+        "days_reg_to_abroad": Output(
+            "Days from registration to the SIM's first day abroad in the window", unit="days", zh="开卡至出境天数",
+        ),
+    },
+)
+def border_roaming(
+    t: Tables, ctx: FeatureContext, days_after_registration: int = 30, countries: tuple[str, ...] = BORDER_COUNTRIES
+) -> DataFrame:
+    """A SIM bought to be shipped abroad roams there within days of being registered.
+
+    One row per SIM with usage in the window; ``days_reg_to_abroad`` is null when it never roamed.
+    Country codes are compared upper-case.
+    """
+    codes = [c.upper() for c in countries]
+    rows = t.get("activity").join(t.sims.select("msisdn", "reg_time"), "msisdn")
+    abroad = F.col("cell_region") == "ABROAD"
+    since_reg = F.datediff(F.col("day"), F.to_date("reg_time"))
+    soon = abroad & F.upper(F.col("roam_country")).isin(codes) & since_reg.between(0, days_after_registration)
+    return rows.groupBy("msisdn").agg(
+        F.count_distinct(F.when(soon, F.col("day"))).alias("border_roaming_days_after_reg"),
+        F.min(F.when(abroad, since_reg)).alias("days_reg_to_abroad"),
+    ).select(
+        F.lit("SIM").alias("entity_type"),
+        F.col("msisdn").alias("entity_id"),
+        "border_roaming_days_after_reg",
+        "days_reg_to_abroad",
+    )
+
+
+@feature(
+    "age_intensity",
+    level="card",
+    needs=("sims", "accounts", "activity"),
+    outputs={
+        "calls_out_vs_age_band": Output(
+            "Outgoing calls per active day against the median of SIMs whose holders are in the same age band "
+            "((x+1)/(median+1))", unit="ratio", zh="通话强度与年龄不符",
+        ),
+        "sms_out_vs_age_band": Output(
+            "SMS sent per active day against the median of the holder's age band ((x+1)/(median+1))", unit="ratio"
+        ),
+        "data_mb_vs_age_band": Output(
+            "Mobile data per active day against the median of the holder's age band ((x+1)/(median+1))", unit="ratio"
+        ),
+    },
+)
+def age_intensity(t: Tables, ctx: FeatureContext, band_years: int = 10) -> DataFrame:
+    """A 75-year-old's SIM making 60 calls a day is not used by a 75-year-old.
+
+    Medians per age band (`band_years` wide, age on the run date) are approximate percentiles of one
+    aggregation over all SIMs with usage, a handful of rows joined back (no collect); the +1 keeps
+    a band whose median is zero (no SMS) from dividing by zero. Null when the holder's age is unknown.
+    """
+    per_sim = (
+        t.get("activity")
+        .groupBy("msisdn")
+        .agg(
+            F.count_distinct("day").alias("days"),
+            F.sum("calls_out").alias("calls"),
+            F.sum("sms_out").alias("sms"),
+            F.sum("data_mb").alias("mb"),
+        )
+        .join(t.sims.select("msisdn", "id_hash"), "msisdn")
+        .join(holders(t).select("id_hash", "birth_date"), "id_hash", "left")
+        .select(
+            "msisdn",
+            (F.floor(age_on(F.col("birth_date"), F.lit(ctx.as_of)) / band_years) * band_years).alias("band"),
+            (F.col("calls") / F.col("days")).alias("calls"),
+            (F.col("sms") / F.col("days")).alias("sms"),
+            (F.col("mb") / F.col("days")).alias("mb"),
+        )
+        .where(F.col("band").isNotNull())
+    )
+    metrics = ("calls", "sms", "mb")
+    medians = per_sim.groupBy("band").agg(
+        *[F.percentile_approx(F.coalesce(F.col(m), F.lit(0.0)), 0.5).alias(f"{m}_median") for m in metrics]
+    )
+    names = {"calls": "calls_out_vs_age_band", "sms": "sms_out_vs_age_band", "mb": "data_mb_vs_age_band"}
+    return per_sim.join(F.broadcast(medians), "band").select(
+        F.lit("SIM").alias("entity_type"),
+        F.col("msisdn").alias("entity_id"),
+        *[((F.col(m) + 1) / (F.col(f"{m}_median") + 1)).alias(names[m]) for m in metrics],
+    )
+
+
+@feature(
+    "txn_devices",
+    level="card",
+    needs=("accounts", "transactions"),
+    outputs={
+        "txn_device_max_ids": Output(
+            "Most IDs whose accounts opened on or transacted from one device this account transacted from",
+            zh="一机多户",
+        ),
+        "txn_abroad_share": Output(
+            "Share of transactions with a known IP region made from abroad", unit="share", zh="境外交易占比"
+        ),
+        "txn_abroad_days": Output("Days with a transaction from abroad", unit="days"),
+    },
+)
+def txn_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Transaction devices shared with accounts of other IDs, and activity abroad.
+
+    IP regions are not compared across IDs: thousands of honest accounts share a city's region.
+    ``txn_device_max_ids`` is null when no transaction carried a device.
+    """
+    acc = t.accounts.select("account_id", "id_hash")
+    tx = t.get("transactions").join(acc, "account_id", "left")
+    on_device = tx.where(F.col("device_id").isNotNull())
+    users = on_device.where(F.col("id_hash").isNotNull()).select("device_id", "id_hash").unionByName(
+        t.accounts.where(F.col("open_device_id").isNotNull()).select(
+            F.col("open_device_id").alias("device_id"), "id_hash"
+        )
+    )
+    per_device = users.groupBy("device_id").agg(F.count_distinct("id_hash").alias("ids"))
+    device_max = (
+        on_device.select("account_id", "device_id")
+        .distinct()
+        .join(per_device, "device_id")
+        .groupBy("account_id")
+        .agg(F.max("ids").alias("txn_device_max_ids"))
+    )
+    abroad = F.col("ip_region") == "ABROAD"
+    flows = tx.groupBy("account_id").agg(
+        F.try_divide(F.sum(abroad.cast("int")).cast("double"), F.count("ip_region")).alias("txn_abroad_share"),
+        F.count_distinct(F.when(abroad, F.to_date("ts"))).alias("txn_abroad_days"),
+    )
+    return flows.join(device_max, "account_id", "left").select(
+        F.lit("ACCOUNT").alias("entity_type"),
+        F.col("account_id").alias("entity_id"),
+        "txn_device_max_ids",
+        "txn_abroad_share",
+        "txn_abroad_days",
+    )

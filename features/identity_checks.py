@@ -1,0 +1,176 @@
+"""Identity checks beyond age: the registry's status of the ID, whether the registry's record agrees
+with what the ID number encodes (GB 11643), and where the ID was issued against where a SIM lives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from core.tables import Tables
+from features.common import cards, holders
+from features.identity import province
+from features.registry import FeatureContext, Output, feature
+
+
+def _parsed_ids(t: Tables) -> DataFrame:
+    """What the ID number itself says (region of issue, birth date, gender), one row per ID."""
+    cols = ("id_hash", "id_region", "id_birth_date", "id_gender")
+    return (
+        t.sims.select(*cols)
+        .unionByName(t.accounts.select(*cols))
+        .groupBy("id_hash")
+        .agg(
+            F.min("id_region").alias("id_region"),
+            F.min("id_birth_date").alias("id_birth_date"),
+            F.min("id_gender").alias("id_gender"),
+        )
+    )
+
+
+@feature(
+    "registry_checks",
+    level="card",
+    needs=("sims", "accounts", "registry"),
+    outputs={
+        "id_reported_lost": Output("The registry reports the ID as lost", unit="flag", zh="证件挂失"),
+        "id_holder_deceased": Output("The registry reports the ID holder as deceased", unit="flag", zh="死亡注销"),
+        "id_expired": Output("The registry reports the ID as expired", unit="flag", zh="证件过期"),
+        "id_birth_mismatch_registry": Output(
+            "The birth date encoded in the ID number differs from the registry's record", unit="flag",
+            zh="出生日期与公民身份信息不符",
+        ),
+        "id_gender_mismatch_registry": Output(
+            "The gender encoded in the ID number differs from the registry's record", unit="flag",
+            zh="性别与公民身份信息不符",
+        ),
+        "opened_recently_on_invalid_id": Output(
+            "Card opened within `recent_days` of the run date on an ID the registry now reports lost, "
+            "deceased or expired", unit="flag", zh="挂失后开卡",
+        ),
+    },
+)
+def registry_checks(t: Tables, ctx: FeatureContext, recent_days: int = 180) -> DataFrame:
+    """Registry status per card, and whether the registry's record agrees with the ID number.
+
+    The contract carries no date of the loss report or death, so "opened after the loss report" is
+    approximated by a card opened recently on an ID that is not valid now. All flags are null for
+    an ID the registry does not know (no record is no evidence).
+    """
+    status = F.upper(F.col("id_status"))
+    known = status.isNotNull()
+    reg = t.get("registry").select(
+        "id_hash", "id_status", F.col("birth_date").alias("r_birth"), F.upper(F.col("gender")).alias("r_gender")
+    )
+    since = F.lit(ctx.as_of - dt.timedelta(days=recent_days)).cast("timestamp")
+    return (
+        cards(t)
+        .select("entity_type", "entity_id", "id_hash", "opened_at")
+        .join(_parsed_ids(t), "id_hash", "left")
+        .join(reg, "id_hash", "left")
+        .select(
+            "entity_type",
+            "entity_id",
+            F.when(known, (status == "REPORTED_LOST").cast("int")).alias("id_reported_lost"),
+            F.when(known, (status == "DECEASED").cast("int")).alias("id_holder_deceased"),
+            F.when(known, (status == "EXPIRED").cast("int")).alias("id_expired"),
+            F.when(
+                F.col("id_birth_date").isNotNull() & F.col("r_birth").isNotNull(),
+                (F.col("id_birth_date") != F.col("r_birth")).cast("int"),
+            ).alias("id_birth_mismatch_registry"),
+            F.when(
+                F.col("id_gender").isNotNull() & F.col("r_gender").isNotNull(),
+                (F.col("id_gender") != F.col("r_gender")).cast("int"),
+            ).alias("id_gender_mismatch_registry"),
+            F.when(known, ((status != "VALID") & (F.col("opened_at") >= since)).cast("int")).alias(
+                "opened_recently_on_invalid_id"
+            ),
+        )
+    )
+
+
+@feature(
+    "id_profile",
+    level="holder",
+    needs=("sims", "accounts"),
+    outputs={
+        "holder_is_male": Output(
+            "ID holder is male (registry, else the sequence digit of the ID number)", unit="flag", zh="性别"
+        ),
+        "id_province": Output(
+            "Province of issue of the ID number (first two digits, GB/T 2260)", unit="code", zh="发证地省份"
+        ),
+    },
+)
+def id_profile(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Gender and province of issue parsed from the ID (GB 11643); null for non-resident IDs."""
+    gender = F.upper(F.col("gender"))
+    return (
+        holders(t)
+        .select("id_hash", "gender")
+        .join(_parsed_ids(t).select("id_hash", "id_region"), "id_hash", "left")
+        .select(
+            "id_hash",
+            F.when(gender.isin("M", "F"), (gender == "M").cast("int")).alias("holder_is_male"),
+            province(F.col("id_region")).cast("int").alias("id_province"),
+        )
+    )
+
+
+@feature(
+    "usage_vs_id_region",
+    level="card",
+    needs=("sims", "activity"),
+    outputs={
+        "main_usage_province_not_id": Output(
+            "The province where the SIM had most traffic days is not the ID's province of issue", unit="flag",
+            zh="主要使用地与发证地不符",
+        ),
+        "main_usage_county_not_outlet": Output(
+            "The county where the SIM had most traffic days is not the county it was registered in", unit="flag",
+            zh="异地使用",
+        ),
+    },
+)
+def usage_vs_id_region(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Main domestic usage place of each SIM (most distinct days; ties to the lower code).
+
+    Null when the SIM had no domestic traffic or the compared region is missing or malformed.
+    """
+    act = (
+        t.get("activity")
+        .where(province(F.col("cell_region")).isNotNull())
+        .select("msisdn", "day", "cell_region", province(F.col("cell_region")).alias("prov"))
+    )
+
+    def main(key: str) -> DataFrame:
+        ranked = Window.partitionBy("msisdn").orderBy(F.col("days").desc(), F.col(key).asc())
+        return (
+            act.groupBy("msisdn", key)
+            .agg(F.count_distinct("day").alias("days"))
+            .withColumn("_rn", F.row_number().over(ranked))
+            .where("_rn = 1")
+            .select("msisdn", F.col(key).alias(f"main_{key}"))
+        )
+
+    sims = t.sims.select("msisdn", "id_hash", "outlet_region").join(
+        _parsed_ids(t).select("id_hash", "id_region"), "id_hash", "left"
+    )
+    id_prov = province(F.col("id_region"))
+    outlet = F.when(F.col("outlet_region").rlike(r"^[0-9]{6}$"), F.col("outlet_region"))
+    return (
+        main("prov")
+        .join(main("cell_region"), "msisdn")
+        .join(sims, "msisdn")
+        .select(
+            F.lit("SIM").alias("entity_type"),
+            F.col("msisdn").alias("entity_id"),
+            F.when(id_prov.isNotNull(), (F.col("main_prov") != id_prov).cast("int")).alias(
+                "main_usage_province_not_id"
+            ),
+            F.when(outlet.isNotNull(), (F.col("main_cell_region") != outlet).cast("int")).alias(
+                "main_usage_county_not_outlet"
+            ),
+        )
+    )

@@ -1,0 +1,95 @@
+"""Name matching across registries: the card's name against the registry's and the other registry's.
+
+Names arrive normalised (``name_norm``: half-width, no spaces, simplified characters via OpenCC),
+so 張偉 at the bank and 张伟 at the operator are the same name and no mismatch.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from core.tables import Tables
+from features.common import cards
+from features.names import surname
+from features.registry import FeatureContext, Output, feature
+
+
+def _one_char_off(a: F.Column, b: F.Column) -> F.Column:
+    """Same length and exactly one character replaced (李娜 / 李那): a typo or a forged name."""
+    return (F.length(a) == F.length(b)) & (F.levenshtein(a, b) == 1)
+
+
+@feature(
+    "registry_name_detail",
+    level="card",
+    needs=("sims", "accounts", "registry"),
+    outputs={
+        "name_given_differs_registry": Output(
+            "Same surname as the registry's name but a different given name", unit="flag", zh="同姓不同名"
+        ),
+        "name_surname_differs_registry": Output(
+            "Surname differs from the registry's name for the ID", unit="flag", zh="姓氏不符"
+        ),
+        "name_one_char_off_registry": Output(
+            "Name differs from the registry's name in exactly one character", unit="flag", zh="一字之差"
+        ),
+    },
+)
+def registry_name_detail(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """How a card name differs from the registry's name; null when either name is missing."""
+    reg = t.get("registry").select("id_hash", F.col("name_norm").alias("registry_name"))
+    a, b = F.col("name_norm"), F.col("registry_name")
+    known = a.isNotNull() & b.isNotNull()
+    same_surname = surname(a) == surname(b)
+    return (
+        cards(t)
+        .select("entity_type", "entity_id", "id_hash", "name_norm")
+        .join(reg, "id_hash", "left")
+        .select(
+            "entity_type",
+            "entity_id",
+            F.when(known, ((a != b) & same_surname).cast("int")).alias("name_given_differs_registry"),
+            F.when(known, (~same_surname).cast("int")).alias("name_surname_differs_registry"),
+            F.when(known, _one_char_off(a, b).cast("int")).alias("name_one_char_off_registry"),
+        )
+    )
+
+
+@feature(
+    "cross_registry_names",
+    level="card",
+    needs=("sims", "accounts"),
+    outputs={
+        "cross_registry_name_mismatch_share": Output(
+            "Share of the ID's cards in the other registry (bank for a SIM, operator for an account) "
+            "registered under a different name", unit="share", zh="电话卡与银行卡登记姓名不一致",
+        ),
+        "cross_registry_one_char_off": Output(
+            "A card of the same ID in the other registry carries a name one character off this card's",
+            unit="flag", zh="一字之差",
+        ),
+    },
+)
+def cross_registry_names(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """SIM registration name against the bank holder names of the same ID, and vice versa.
+
+    Compared against the distinct names of the other side (with their card counts), so an ID with
+    hundreds of cards costs cards x names, not cards x cards. Null when either side has no name.
+    """
+    c = cards(t).select("entity_type", "entity_id", "id_hash", "name_norm")
+    other = (
+        c.where(F.col("name_norm").isNotNull())
+        .groupBy(F.col("id_hash").alias("o_id"), F.col("entity_type").alias("o_type"), F.col("name_norm").alias("o_name"))
+        .agg(F.count(F.lit(1)).alias("o_cards"))
+    )
+    pairs = c.where(F.col("name_norm").isNotNull()).join(
+        other, (F.col("id_hash") == F.col("o_id")) & (F.col("entity_type") != F.col("o_type"))
+    )
+    differs = F.col("name_norm") != F.col("o_name")
+    return pairs.groupBy("entity_type", "entity_id").agg(
+        (F.sum(F.when(differs, F.col("o_cards")).otherwise(0)) / F.sum("o_cards")).alias(
+            "cross_registry_name_mismatch_share"
+        ),
+        F.max(_one_char_off(F.col("name_norm"), F.col("o_name")).cast("int")).alias("cross_registry_one_char_off"),
+    )
