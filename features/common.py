@@ -126,8 +126,3 @@ def _holders(t: Tables) -> DataFrame:
         "id_status",
         "registry_name",
     )
-
-
-def safe_div(num: str, den: str) -> F.Column:
-    """num / den, null when den is zero or null (ANSI mode would raise on x / 0)."""
-    return F.when(F.col(den) != 0, F.col(num) / F.col(den))

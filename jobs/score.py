@@ -9,7 +9,7 @@ from typing import Any
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from core.io import Fs, prior_run_dates
+from core.io import prior_run_dates
 from features.registry import registry
 from jobs.context import JobContext
 from jobs.features import null_columns
@@ -156,8 +156,3 @@ def persons_list(decisions: DataFrame, explained: DataFrame) -> DataFrame:
         "id_hash", "id_masked", "sims_held", "accounts_held", "sims_flagged", "accounts_flagged",
         "max_score", "reasons", "rule_hits",
     )
-
-
-def committed(ctx: JobContext, name: str) -> bool:
-    path = ctx.publisher.final_path(name)
-    return Fs(ctx.spark, path).exists(path)
