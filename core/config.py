@@ -106,7 +106,9 @@ class XgbParams:
     max_depth: int = Field(default=5, ge=1)
     learning_rate: float = Field(default=0.1, gt=0)
     n_estimators: int = Field(default=300, ge=1)
-    early_stopping_rounds: int = Field(default=20, ge=1)
+    # None: always n_estimators rounds. Early stopping on a ranking metric stops after a handful
+    # of rounds, before the scores reach the fixed tier thresholds (policy.tiers).
+    early_stopping_rounds: int | None = Field(default=None, ge=1)
     subsample: float = Field(default=0.9, gt=0, le=1)
     colsample_bytree: float = Field(default=0.9, gt=0, le=1)
     min_child_weight: float = Field(default=1.0, ge=0)
@@ -120,9 +122,18 @@ class ModelConfig:
     xgb: XgbParams = Field(default_factory=XgbParams)
     num_workers: int | Literal["auto"] = "auto"
     validation_fraction: float = Field(default=0.2, gt=0, lt=1)
-    # Unlabelled cards enter training as negatives at this sampling rate (PU learning):
-    # confirmed 0s are rare and biased towards cards that were already suspicious.
+    # Unlabelled cards enter training as negatives (PU learning): confirmed 0s are rare and
+    # biased towards cards that were already suspicious. With negatives_per_positive set, the
+    # sampling rate is chosen so that about that many unlabelled cards enter per positive label
+    # (capped at all of them); unlabeled_negative_rate is then unused. Every unlabelled misused
+    # card drawn teaches the model that its pattern is honest, so fewer is better for the quiet
+    # typologies, as long as the honest variety is still covered.
+    negatives_per_positive: float | None = Field(default=6.0, gt=0)
     unlabeled_negative_rate: float = Field(default=0.2, ge=0, le=1)
+    # After validation, fit again on every labelled row (training and validation parts) with the
+    # same rounds, and register that model: the time split puts the newest labels, often the
+    # only ones of a newly active typology, in validation only.
+    refit_on_all_labels: bool = True
     person_labels_apply_to_cards: bool = True
     min_positives: int = Field(default=20, ge=1)
     reasons_top_k: int = Field(default=3, ge=1, le=10)

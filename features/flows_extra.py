@@ -158,3 +158,52 @@ def txn_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
         "txn_abroad_share",
         "txn_abroad_days",
     )
+
+
+@feature(
+    "holder_devices",
+    level="card",
+    needs=("accounts", "transactions"),
+    outputs={
+        "txn_device_foreign_share": Output(
+            "Share of the account's device transactions made from a device none of the holder's other "
+            "accounts ever opened on or transacted from",
+            unit="share", zh="非本人常用设备交易占比",
+        ),
+    },
+)
+def holder_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """A sold or lent account is worked from the buyer's phone, not the holder's usual one.
+
+    The holder's usual devices are the devices of the holder's *other* accounts (opening device or
+    transaction device). Null when the account made no transaction with a device, or when no other
+    account of the holder has a known device (nothing to compare with).
+    """
+    acc = t.accounts.select("account_id", "id_hash")
+    on_device = (
+        t.get("transactions")
+        .where(F.col("device_id").isNotNull())
+        .select("account_id", "device_id")
+        .join(acc, "account_id")
+    )
+    seen = on_device.select("id_hash", "device_id", "account_id").unionByName(
+        t.accounts.where(F.col("open_device_id").isNotNull()).select(
+            "id_hash", F.col("open_device_id").alias("device_id"), "account_id"
+        )
+    ).distinct()
+    # Per holder and device: on how many of the holder's accounts it appears; per holder: how many
+    # accounts have any known device.
+    per_device = seen.groupBy("id_hash", "device_id").agg(F.count(F.lit(1)).alias("device_accounts"))
+    per_holder = seen.groupBy("id_hash").agg(F.count_distinct("account_id").alias("holder_device_accounts"))
+    tx = on_device.join(per_device, ["id_hash", "device_id"]).join(per_holder, "id_hash")
+    # This account counts in both: a device is foreign when it appears on no *other* account.
+    foreign = (F.col("device_accounts") <= 1).cast("double")
+    return (
+        tx.groupBy("account_id")
+        .agg(F.avg(foreign).alias("_share"), F.max("holder_device_accounts").alias("_others"))
+        .select(
+            F.lit("ACCOUNT").alias("entity_type"),
+            F.col("account_id").alias("entity_id"),
+            F.when(F.col("_others") >= 2, F.col("_share")).alias("txn_device_foreign_share"),
+        )
+    )

@@ -86,6 +86,12 @@ def render_report(s: dict[str, Any]) -> str:
             f"Registered **{model['name']} v{model['version']}** as `@{model['alias']}` "
             f"(MLflow run `{model['training_run_id']}`)."
         )
+        if model.get("refit_on_all_labels"):
+            lines.append(
+                "The metrics below are those of the model fitted on the earlier labels and tested on the "
+                "latest ones; the registered model was then refitted on all of them with the same rounds "
+                "(it has no held-out labels of its own)."
+            )
         lines += _table(["metric", "validation"], [[k, f"{v:.4f}" if isinstance(v, float) else v] for k, v in mt.items()])
     if s.get("timings_s"):
         lines += ["", "## Timings", ""]

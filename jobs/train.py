@@ -9,6 +9,8 @@ from typing import Any
 
 import mlflow
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from xgboost.spark import SparkXGBClassifierModel
 
 from jobs.context import JobContext
 from jobs.features import feature_columns
@@ -45,6 +47,24 @@ def start_tracking(ctx: JobContext) -> str:
     return ensure_experiment(ctx.cfg.run.mlflow.experiment, ctx.cfg.artifact_root)
 
 
+def refit_on_all_labels(
+    validated: SparkXGBClassifierModel, training: DataFrame, cols: list[str], ctx: JobContext
+) -> SparkXGBClassifierModel:
+    """The model to register: the validated one's rounds, fitted on training and validation rows.
+
+    The metrics and thresholds stay those of the validated model (the refit has no held-out
+    labels); the time split would otherwise keep the newest labels, often the only ones of a
+    typology that has just become active, out of the model.
+    """
+    best = validated.get_booster().attr("best_iteration")
+    rounds = int(best) + 1 if best is not None else ctx.cfg.model.xgb.n_estimators
+    log.info("refitting on the training and validation rows for %d rounds", rounds)
+    mlflow.log_params({"refit_on_all_labels": True, "refit_rounds": rounds})
+    everything = training.withColumn("is_validation", F.lit(False))
+    workers = resolve_num_workers(ctx.cfg.model, ctx.spark)
+    return fit(everything, cols, ctx.cfg.model, workers, validate=False, rounds=rounds)
+
+
 def run_train(ctx: JobContext, features: DataFrame, labels: DataFrame | None) -> TrainResult:
     """One MLflow run: the training set, fit, validation metrics, thresholds, the model."""
     cfg = ctx.cfg
@@ -79,6 +99,8 @@ def run_train(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
             }
             thresholds["medium"] = min(thresholds["medium"], thresholds["high"])
             mlflow.log_metrics({f"threshold_{k}": v for k, v in thresholds.items()})
+            if cfg.model.refit_on_all_labels:
+                model = refit_on_all_labels(model, training, cols, ctx)
             tagged: dict[str, float | None] = dict(thresholds)
             uri, version = log_model(model, cols, tagged, metrics, cfg.model, cfg.run.mlflow)
             training.unpersist()
@@ -92,6 +114,7 @@ def run_train(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
         "metrics": metrics,
         "thresholds": thresholds,
         "training_rows": sizes,
+        "refit_on_all_labels": cfg.model.refit_on_all_labels,
     }
     log.info("model %s v%s: %s", cfg.run.mlflow.model_name, result.version, metrics)
     return result

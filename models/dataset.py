@@ -69,6 +69,21 @@ def _latest_labels(labels: DataFrame, as_of: dt.date) -> DataFrame:
     )
 
 
+def negative_rate(joined: DataFrame, positives: int, cfg: ModelConfig) -> float:
+    """The sampling rate of unlabelled cards as negatives: fixed, or about k per positive label."""
+    if cfg.negatives_per_positive is None:
+        return cfg.unlabeled_negative_rate
+    unlabelled = joined.where(F.col("label").isNull()).count()
+    rate = min(1.0, cfg.negatives_per_positive * positives / unlabelled) if unlabelled else 0.0
+    log.info(
+        "unlabelled negatives: %.4f of %d unlabelled cards (%.1f per positive label)",
+        rate,
+        unlabelled,
+        cfg.negatives_per_positive,
+    )
+    return rate
+
+
 def build_training_set(features: DataFrame, labels: DataFrame, as_of: dt.date, cfg: ModelConfig) -> DataFrame:
     """Labelled cards plus sampled unlabelled negatives, with ``label`` and ``is_validation``.
 
@@ -138,9 +153,9 @@ def build_training_set(features: DataFrame, labels: DataFrame, as_of: dt.date, c
         val_positives,
     )
 
+    rate = negative_rate(joined, positives, cfg)
     negatives = joined.where(
-        F.col("label").isNull()
-        & (seeded_uniform(cfg.seed, "negative", "entity_type", "entity_id") < cfg.unlabeled_negative_rate)
+        F.col("label").isNull() & (seeded_uniform(cfg.seed, "negative", "entity_type", "entity_id") < rate)
     ).select(
         *feature_cols,
         "entity_type",

@@ -153,6 +153,8 @@ def _model_params(model: SparkXGBClassifierModel, cfg: ModelConfig) -> dict[str,
         seed=cfg.seed,
         validation_fraction=cfg.validation_fraction,
         unlabeled_negative_rate=cfg.unlabeled_negative_rate,
+        negatives_per_positive=cfg.negatives_per_positive,
+        refit_on_all_labels=cfg.refit_on_all_labels,
         person_labels_apply_to_cards=cfg.person_labels_apply_to_cards,
         num_workers=model.getOrDefault(model.num_workers),
         scale_pos_weight=model.getOrDefault(model.getParam("scale_pos_weight"))

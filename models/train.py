@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from pyspark import StorageLevel
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -60,9 +61,26 @@ def xgb_kwargs(cfg: ModelConfig) -> dict[str, Any]:
     }
 
 
-def as_double_features(df: DataFrame, feature_cols: Sequence[str]) -> DataFrame:
-    """Cast the feature columns to double (nulls stay null and reach XGBoost as NaN)."""
-    return df.withColumns({c: F.col(c).cast("double") for c in feature_cols})
+def prepare_training_frame(train_df: DataFrame, feature_cols: Sequence[str], num_workers: int) -> DataFrame:
+    """The columns XGBoost reads, in exactly `num_workers` balanced partitions, marked for caching.
+
+    Features are cast to float: xgboost.spark casts doubles to float itself and XGBoost stores
+    float32, so the model is unchanged while the cache and the Arrow transfer halve. The
+    round-robin repartition gives every worker a like share of training and validation rows; the
+    cache cuts the lineage, so the barrier stage reads it as is (no second shuffle, no
+    BarrierJobUnsupportedRDDChainException from a union/coalesce chain) and the extra passes
+    (class balance, xgboost's label count) read memory instead of recomputing the features.
+    The caller materialises it (``class_balance`` does) and unpersists it.
+    """
+    return (
+        train_df.select(
+            *[F.col(c).cast("float").alias(c) for c in feature_cols],
+            F.col(LABEL_COL).cast("double").alias(LABEL_COL),
+            F.col(VALIDATION_COL).cast("boolean").alias(VALIDATION_COL),
+        )
+        .repartition(num_workers)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
 
 
 def class_balance(train_df: DataFrame) -> tuple[int, int]:
@@ -78,43 +96,59 @@ def class_balance(train_df: DataFrame) -> tuple[int, int]:
 
 
 def fit(
-    train_df: DataFrame, feature_cols: list[str], cfg: ModelConfig, num_workers: int
+    train_df: DataFrame,
+    feature_cols: list[str],
+    cfg: ModelConfig,
+    num_workers: int,
+    validate: bool = True,
+    rounds: int | None = None,
 ) -> SparkXGBClassifierModel:
-    """Fit the classifier on the training part, early-stopping on the validation part.
+    """Fit the classifier on the training part, evaluated (and early-stopped, if configured) on
+    the validation part.
+
+    ``validate=False`` fits on every row whatever ``is_validation`` says, without evaluation or
+    early stopping, for ``rounds`` rounds (default ``n_estimators``): the refit on all labels.
 
     ``scale_pos_weight`` is negatives/positives of the training part, so the rare positives are
-    not drowned by the sampled negatives.
+    not drowned by the sampled negatives. The input is read once: into a cached frame of
+    `num_workers` partitions (``prepare_training_frame``) that the counts and the fit share.
     """
-    pos, neg = class_balance(train_df)
-    if pos == 0:
-        raise ValueError("no positive rows in the training part (is_validation = false)")
-    scale_pos_weight = neg / pos
-    log.info(
-        "fitting xgboost on %d positives / %d negatives (scale_pos_weight=%.3f), %d features, %d workers",
-        pos,
-        neg,
-        scale_pos_weight,
-        len(feature_cols),
-        num_workers,
-    )
-    data = as_double_features(train_df, feature_cols).select(
-        *feature_cols, F.col(LABEL_COL).cast("double").alias(LABEL_COL), F.col(VALIDATION_COL).cast("boolean")
-    )
-    estimator = SparkXGBClassifier(
-        features_col=list(feature_cols),
-        label_col=LABEL_COL,
-        validation_indicator_col=VALIDATION_COL,
-        num_workers=num_workers,
-        # Always repartition into the barrier stage: when the input already has `num_workers`
-        # partitions xgboost skips it, and an inherited union/coalesce chain then fails with
-        # BarrierJobUnsupportedRDDChainException.
-        force_repartition=True,
-        missing=float("nan"),
-        seed=cfg.seed,
-        scale_pos_weight=scale_pos_weight,
-        **xgb_kwargs(cfg),
-    )
-    model = estimator.fit(data)
+    data = prepare_training_frame(train_df, feature_cols, num_workers)
+    try:
+        pos, neg = class_balance(data)  # also materialises the cache, in the same pass
+        if pos == 0:
+            raise ValueError("no positive rows in the training part (is_validation = false)")
+        scale_pos_weight = neg / pos
+        log.info(
+            "fitting xgboost on %d positives / %d negatives (scale_pos_weight=%.3f), %d features, %d workers",
+            pos,
+            neg,
+            scale_pos_weight,
+            len(feature_cols),
+            num_workers,
+        )
+        params: dict[str, Any] = xgb_kwargs(cfg)
+        if validate:
+            params["validation_indicator_col"] = VALIDATION_COL
+        else:  # a None validation column would be saved with the model and break loading it
+            params["early_stopping_rounds"] = None
+        if rounds is not None:
+            params["n_estimators"] = rounds
+        estimator = SparkXGBClassifier(
+            features_col=list(feature_cols),
+            label_col=LABEL_COL,
+            num_workers=num_workers,
+            # `data` already has `num_workers` partitions behind a cache: no repartition (and no
+            # second shuffle of the features) inside xgboost.spark.
+            force_repartition=False,
+            missing=float("nan"),
+            seed=cfg.seed,
+            scale_pos_weight=scale_pos_weight,
+            **params,
+        )
+        model = estimator.fit(data)
+    finally:
+        data.unpersist()
     best = model.get_booster().attr("best_iteration")
     log.info("xgboost stopped with best_iteration=%s of %d", best, cfg.xgb.n_estimators)
     return model

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
+
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
@@ -69,3 +72,34 @@ def test_txn_devices(spark: SparkSession) -> None:
         "txn_abroad_days LONG",
     )
     assertDataFrameEqual(run_group(spark, "txn_devices"), expected)
+
+
+def test_holder_devices(spark: SparkSession) -> None:
+    from features.common import as_of_view
+    from features.registry import registry
+    from tests.features.catalogue_literal import CTX, extended_world
+    from tests.features.literal import TXNS_DDL, ts
+
+    t = extended_world(spark)
+    # B's second account, opened on B's phone dev1, now moves money from dev9 (twice) and dev1 (once).
+    extra = spark.createDataFrame(
+        [
+            ("t8", "acc-B2", ts(26, 1), Decimal("800"), "IN", "x8", "MOBILE", "dev9", "440106"),
+            ("t9", "acc-B2", ts(26, 2), Decimal("790"), "OUT", "x9", "MOBILE", "dev9", "440106"),
+            ("t10", "acc-B2", ts(26, 3), Decimal("5"), "OUT", "x10", "MOBILE", "dev1", "440106"),
+            ("t11", "acc-C1", ts(26, 3), Decimal("5"), "OUT", "x11", "MOBILE", "dev7", "320102"),
+        ],
+        TXNS_DDL,
+    )
+    t = dataclasses.replace(t, transactions=t.get("transactions").unionByName(extra), derived={})
+    got = registry()["holder_devices"].fn(as_of_view(t, CTX), CTX)
+    expected = spark.createDataFrame(
+        [
+            ("ACCOUNT", "acc-B1", 0.0),  # dev1: also B2's opening device
+            ("ACCOUNT", "acc-B2", 2 / 3),  # dev9 is on no other account of B; dev1 is
+            ("ACCOUNT", "acc-C1", None),  # C's only account with a device: nothing to compare with
+            ("ACCOUNT", "acc-D1", None),  # D's only account
+        ],
+        "entity_type STRING, entity_id STRING, txn_device_foreign_share DOUBLE",
+    )
+    assertDataFrameEqual(got, expected)

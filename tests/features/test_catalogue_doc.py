@@ -9,7 +9,7 @@ from features.registry import registry
 CATALOGUE_GROUPS = (
     "registry_checks", "id_profile", "usage_vs_id_region", "registry_name_detail", "cross_registry_names",
     "registration_limits", "holder_channels", "site_batches", "site_misuse", "site_vs_usage",
-    "open_device_fanin", "txn_devices", "border_roaming", "age_intensity", "network_components",
+    "open_device_fanin", "txn_devices", "holder_devices", "border_roaming", "age_intensity", "network_components",
 )
 
 

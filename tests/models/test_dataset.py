@@ -19,7 +19,7 @@ FEATURES_DDL = (
 )
 LABELS_DDL = "entity_type string, entity_id string, label int, label_time timestamp, source string"
 OUT_DDL = "is_account int, f1 int, label int, is_validation boolean, entity_type string, entity_id string"
-CFG = ModelConfig(min_positives=1, unlabeled_negative_rate=0.0, validation_fraction=0.5)
+CFG = ModelConfig(min_positives=1, negatives_per_positive=None, unlabeled_negative_rate=0.0, validation_fraction=0.5)
 
 
 def ts(text: str) -> dt.datetime:
@@ -86,6 +86,7 @@ def test_person_labels_can_be_switched_off(
 ) -> None:
     cfg = ModelConfig(
         min_positives=1,
+        negatives_per_positive=None,
         unlabeled_negative_rate=0.0,
         validation_fraction=0.5,
         person_labels_apply_to_cards=False,
@@ -118,7 +119,9 @@ def test_unlabelled_negatives_are_a_seeded_sample_independent_of_layout(spark: S
     labs = spark.createDataFrame(
         [("SIM", f"m{i:05d}", i % 2, base + dt.timedelta(days=i), "X") for i in range(dated)], LABELS_DDL
     )
-    cfg = ModelConfig(min_positives=1, unlabeled_negative_rate=0.3, validation_fraction=0.2, seed=5)
+    cfg = ModelConfig(
+        min_positives=1, negatives_per_positive=None, unlabeled_negative_rate=0.3, validation_fraction=0.2, seed=5
+    )
 
     got = build_training_set(feats, labs, AS_OF, cfg).cache()
     again = build_training_set(feats.repartition(7), labs.repartition(3), AS_OF, cfg)
@@ -140,6 +143,24 @@ def test_unlabelled_negatives_are_a_seeded_sample_independent_of_layout(spark: S
     first_val = labelled.where("is_validation").agg(F.min("f1")).first()[0]
     assert last_train < first_val
     assert 18 <= labelled.where("is_validation").count() <= 22
+
+
+def test_negatives_per_positive_sets_the_sampling_rate(spark: SparkSession) -> None:
+    n, dated = 3000, 100
+    feats = spark.createDataFrame(
+        [("SIM", f"m{i:05d}", "OP1", f"h{i}", 0, i) for i in range(n)], FEATURES_DDL
+    )
+    base = dt.datetime(2026, 1, 1, 12)
+    # 50 positives, 50 cleared: 4 negatives per positive is 200 of the 2,900 unlabelled cards.
+    labs = spark.createDataFrame(
+        [("SIM", f"m{i:05d}", i % 2, base + dt.timedelta(days=i), "X") for i in range(dated)], LABELS_DDL
+    )
+    cfg = ModelConfig(min_positives=1, negatives_per_positive=4.0, validation_fraction=0.2, seed=5)
+    sampled = build_training_set(feats, labs, AS_OF, cfg).where(F.col("f1") >= dated).count()
+    assert 170 <= sampled <= 230
+    # More than there are: every unlabelled card.
+    everyone = dataclasses.replace(cfg, negatives_per_positive=1000.0)
+    assert build_training_set(feats, labs, AS_OF, everyone).where(F.col("f1") >= dated).count() == n - dated
 
 
 def test_feature_columns_are_the_numeric_non_key_columns(features: DataFrame) -> None:
