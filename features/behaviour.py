@@ -6,7 +6,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from core.tables import Tables
-from features.common import holders
+from features.common import count_days, day_words, holders, sim_cells
 from features.identity import province
 from features.registry import FeatureContext, Output, feature
 
@@ -33,26 +33,28 @@ _HOUR = 3600
 )
 def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
     """Daily usage aggregates over the activity window, against the holder's home province."""
-    act = t.get("activity")
-    home = t.sims.select("msisdn", "id_hash").join(holders(t).select("id_hash", "home_region"), "id_hash", "left")
-    rows = act.join(home.select("msisdn", "home_region"), "msisdn")
+    cells = sim_cells(t, ctx)
+    words = day_words(ctx)
     cell_prov = province(F.col("cell_region"))
-    away = F.when(
-        (F.col("cell_region") == "ABROAD")
-        | (cell_prov.isNotNull() & province(F.col("home_region")).isNotNull()
-           & (cell_prov != province(F.col("home_region")))),
-        F.lit(1),
-    ).otherwise(F.lit(0))
-    agg = rows.groupBy("msisdn").agg(
-        F.count_distinct("day").alias("active_days"),
+    home_prov = province(F.col("home_region"))
+    abroad = F.col("cell_region") == "ABROAD"
+    away = abroad | (cell_prov.isNotNull() & home_prov.isNotNull() & (cell_prov != home_prov))
+    zero = F.lit(0).cast("long")
+    agg = cells.groupBy("msisdn").agg(
+        *[F.bit_or(w).alias(f"all_{w}") for w in words],
+        *[F.bit_or(F.when(away, F.col(w)).otherwise(zero)).alias(f"away_{w}") for w in words],
+        *[F.bit_or(F.when(abroad, F.col(w)).otherwise(zero)).alias(f"abroad_{w}") for w in words],
         F.sum("calls_out").alias("calls_out"),
         F.sum("calls_in").alias("calls_in"),
-        F.sum("call_out_seconds").alias("call_secs"),
-        F.sum("distinct_callees").alias("callees"),
+        F.sum("call_secs").alias("call_secs"),
+        F.sum("callees").alias("callees"),
         F.sum("sms_out").alias("sms_out"),
         F.sum("data_mb").alias("data_mb"),
-        F.count_distinct(F.when(away == 1, F.col("day"))).alias("away_days"),
-        F.count_distinct(F.when(F.col("cell_region") == "ABROAD", F.col("day"))).alias("days_abroad"),
+    ).select(
+        "*",
+        count_days([F.col(f"all_{w}") for w in words]).alias("active_days"),
+        count_days([F.col(f"away_{w}") for w in words]).alias("away_days"),
+        count_days([F.col(f"abroad_{w}") for w in words]).alias("days_abroad"),
     )
     days = F.col("active_days").cast("double")
     return agg.select(
@@ -85,19 +87,36 @@ def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
     },
 )
 def sim_colocation(t: Tables, ctx: FeatureContext) -> DataFrame:
-    """A card someone else uses is never where the holder's own SIM is (null for single-SIM holders)."""
-    act = t.get("activity").select("msisdn", "day", "cell_region").distinct()
-    owned = act.join(t.sims.select("msisdn", "id_hash"), "msisdn")
-    multi = t.sims.groupBy("id_hash").agg(F.count(F.lit(1)).alias("n_sims")).where("n_sims > 1")
-    owned = owned.join(multi.select("id_hash"), "id_hash")
-    places = owned.groupBy("id_hash", "day", "cell_region").agg(F.count(F.lit(1)).alias("sims_here"))
-    per_sim = (
-        owned.join(places, ["id_hash", "day", "cell_region"])
-        .groupBy("msisdn")
-        .agg(
-            F.count_distinct("day").alias("days"),
-            F.count_distinct(F.when(F.col("sims_here") > 1, F.col("day"))).alias("together"),
-        )
+    """A card someone else uses is never where the holder's own SIM is (null for single-SIM holders).
+
+    Per holder and region, the days on which two or more of the holder's SIMs were there are the
+    days a SIM shares with the SIMs before it (in any fixed order): a running ``bit_or`` window,
+    no self-join. A SIM was colocated on its own days in that set.
+    """
+    words = day_words(ctx)
+    per_region = (
+        sim_cells(t, ctx)
+        .where((F.col("n_sims") > 1) & F.col("id_hash").isNotNull() & F.col("cell_region").isNotNull())
+        .groupBy("id_hash", "cell_region", "msisdn")
+        .agg(*[F.bit_or(w).alias(w) for w in words])
+    )
+    place = Window.partitionBy("id_hash", "cell_region")
+    before = place.orderBy("msisdn").rowsBetween(Window.unboundedPreceding, -1)
+    zero = F.lit(0).cast("long")
+    per_region = per_region.select(
+        "id_hash", "cell_region", "msisdn", *words,
+        *[(F.col(w).bitwiseAND(F.coalesce(F.bit_or(w).over(before), zero))).alias(f"dup_{w}") for w in words],
+    ).select(
+        "id_hash", "msisdn", *words,
+        *[F.col(w).bitwiseAND(F.bit_or(f"dup_{w}").over(place)).alias(f"together_{w}") for w in words],
+    )
+    per_sim = per_region.groupBy("msisdn").agg(
+        *[F.bit_or(w).alias(w) for w in words],
+        *[F.bit_or(f"together_{w}").alias(f"together_{w}") for w in words],
+    ).select(
+        "msisdn",
+        count_days([F.col(w) for w in words]).alias("days"),
+        count_days([F.col(f"together_{w}") for w in words]).alias("together"),
     )
     return per_sim.select(
         F.lit("SIM").alias("entity_type"),
@@ -130,24 +149,25 @@ def sim_colocation(t: Tables, ctx: FeatureContext) -> DataFrame:
     },
 )
 def account_flows(t: Tables, ctx: FeatureContext) -> DataFrame:
-    """Pass-through, counterparties, night activity and dormancy followed by a burst."""
+    """Pass-through, counterparties, night activity and dormancy followed by a burst.
+
+    Both windows share one shuffle by account and one sort by time; the holder's home joins
+    after them, on the same partitioning and order, so the aggregate needs no further shuffle.
+    """
     home = t.accounts.select("account_id", "id_hash", "open_time").join(
         holders(t).select("id_hash", "home_region"), "id_hash", "left"
     )
-    tx = (
-        t.get("transactions")
-        .select(
-            "account_id", "ts", "direction", "counterparty_account", "ip_region",
-            F.col("amount").cast("double").alias("amount"),
-        )
-        .join(home.select("account_id", "home_region", "open_time"), "account_id", "left")
+    tx = t.get("transactions").select(
+        "account_id", "ts", "direction", "counterparty_account", "ip_region",
+        F.col("amount").cast("double").alias("amount"), F.col("ts").cast("long").alias("secs"),
     )
-    secs = F.col("ts").cast("long")
-    last24h = Window.partitionBy("account_id").orderBy(secs).rangeBetween(-24 * _HOUR, 0)
-    by_time = Window.partitionBy("account_id").orderBy(secs)
-    tx = tx.withColumn(
-        "in_24h", F.sum(F.when(F.col("direction") == "IN", F.col("amount")).otherwise(0.0)).over(last24h)
-    ).withColumn("gap_days", (secs - F.lag(secs).over(by_time)) / 86400.0)
+    by_time = Window.partitionBy("account_id").orderBy("secs")
+    last24h = by_time.rangeBetween(-24 * _HOUR, 0)
+    tx = tx.select(
+        "*",
+        F.sum(F.when(F.col("direction") == "IN", F.col("amount")).otherwise(0.0)).over(last24h).alias("in_24h"),
+        ((F.col("secs") - F.lag("secs").over(by_time)) / 86400.0).alias("gap_days"),
+    ).join(home.select("account_id", "home_region", "open_time"), "account_id", "left")
     is_out = F.col("direction") == "OUT"
     ip_prov = province(F.col("ip_region"))
     away = (F.col("ip_region") == "ABROAD") | (

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import reduce
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from core.tables import Tables
 from features.registry import FeatureContext
+
+DAY_WORD_BITS = 64  # days per bit-set word: one bit per day of the activity window
 
 
 def as_of_view(t: Tables, ctx: FeatureContext) -> Tables:
@@ -60,6 +63,69 @@ def holders(t: Tables) -> DataFrame:
     else the region of issue encoded in the ID number.
     """
     return _memo(t, "holders", _holders)
+
+
+def sim_owners(t: Tables) -> DataFrame:
+    """One row per SIM: its holder, the holder's home region and how many SIMs the holder has."""
+    return _memo(t, "sim_owners", _sim_owners)
+
+
+def sim_cells(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """SIM activity in the window, pre-aggregated once per (SIM, cell region, handset).
+
+    Shared by the activity groups instead of each re-reading and re-shuffling the activity rows.
+    Carries the owner columns of ``sim_owners`` (SIMs not registered on the as-of date drop out),
+    the sums of the usage counters, and the days seen as a bit set (``day_words``: bit ``i`` of
+    word ``w`` is day ``window_start + 64 w + i``), so that counting distinct days is a
+    ``bit_or`` and a ``bit_count``, exact, and never an expanding ``count(DISTINCT day)``.
+    """
+    key = f"sim_cells:{ctx.window_start}:{ctx.as_of}"
+    return _memo(t, key, lambda tt: _sim_cells(tt, ctx))
+
+
+def day_words(ctx: FeatureContext) -> list[str]:
+    """Names of the bit-set words of ``sim_cells`` (one per 64 days of the window)."""
+    n = (ctx.activity_window_days + DAY_WORD_BITS - 1) // DAY_WORD_BITS
+    return [f"day_bits{w}" for w in range(max(n, 1))]
+
+
+def count_days(words: list[Column]) -> Column:
+    """Days in a bit set given as words (a long, like ``count(DISTINCT day)``)."""
+    return reduce(lambda a, b: a + b, [F.coalesce(F.bit_count(w), F.lit(0)) for w in words]).cast("long")
+
+
+def _sim_owners(t: Tables) -> DataFrame:
+    sims = t.sims.select("msisdn", "id_hash").withColumn(
+        "n_sims", F.count(F.lit(1)).over(Window.partitionBy("id_hash"))
+    )
+    return sims.join(holders(t).select("id_hash", "home_region"), "id_hash", "left")
+
+
+def _sim_cells(t: Tables, ctx: FeatureContext) -> DataFrame:
+    start = F.lit(ctx.window_start)
+    day = F.col("day")
+    # Rows outside the window have no bit; the as-of view has already dropped them.
+    act = t.get("activity").where((day >= start) & (day <= F.lit(ctx.as_of)))
+    offset = F.datediff(day, start)
+    words = [
+        F.bit_or(
+            F.when(
+                (offset >= w * DAY_WORD_BITS) & (offset < (w + 1) * DAY_WORD_BITS),
+                F.call_function("shiftleft", F.lit(1).cast("long"), offset - w * DAY_WORD_BITS),
+            ).otherwise(F.lit(0).cast("long"))
+        ).alias(name)
+        for w, name in enumerate(day_words(ctx))
+    ]
+    cells = act.groupBy("msisdn", "cell_region", "imei").agg(
+        *words,
+        F.sum("calls_out").alias("calls_out"),
+        F.sum("calls_in").alias("calls_in"),
+        F.sum("call_out_seconds").alias("call_secs"),
+        F.sum("distinct_callees").alias("callees"),
+        F.sum("sms_out").alias("sms_out"),
+        F.sum("data_mb").alias("data_mb"),
+    )
+    return cells.join(sim_owners(t), "msisdn")
 
 
 def _cards(t: Tables) -> DataFrame:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from core.tables import Tables
+from features.common import sim_cells
 from features.registry import FeatureContext, Output, feature
 
 
@@ -69,16 +70,26 @@ def reserved_phone(t: Tables, ctx: FeatureContext) -> DataFrame:
     },
 )
 def device_sharing(t: Tables, ctx: FeatureContext) -> DataFrame:
-    """IMEI fan-in: a handset carrying SIMs of many IDs is a SIM box or a shared phone."""
-    act = t.get("activity")
-    sim_imei = act.where(F.col("imei").isNotNull()).select("msisdn", "imei").distinct()
-    owned = sim_imei.join(t.sims.select("msisdn", "id_hash"), "msisdn")
-    per_imei = owned.groupBy("imei").agg(
-        F.count_distinct("id_hash").alias("ids_on_imei"), F.count(F.lit(1)).alias("sims_on_imei")
+    """IMEI fan-in: a handset carrying SIMs of many IDs is a SIM box or a shared phone.
+
+    Read from the shared activity pre-aggregate; the per-handset counts are windows over one
+    shuffle by IMEI (distinct IDs as the highest dense rank) instead of an aggregate joined back.
+    """
+    owned = (
+        sim_cells(t, ctx).where(F.col("imei").isNotNull()).select("msisdn", "imei", "id_hash").distinct()
+    )
+    handset = Window.partitionBy("imei")
+    id_rank = F.dense_rank().over(handset.orderBy(F.col("id_hash").asc_nulls_last()))
+    owned = owned.select(
+        "msisdn",
+        F.count(F.lit(1)).over(handset).alias("sims_on_imei"),
+        F.when(F.col("id_hash").isNotNull(), id_rank).alias("id_rank"),
+        "imei",
+    ).select(
+        "msisdn", "sims_on_imei", F.coalesce(F.max("id_rank").over(handset), F.lit(0)).cast("long").alias("ids_on_imei")
     )
     return (
-        owned.join(per_imei, "imei")
-        .groupBy("msisdn")
+        owned.groupBy("msisdn")
         .agg(
             F.count(F.lit(1)).alias("imei_count"),
             F.max("ids_on_imei").alias("imei_max_ids"),

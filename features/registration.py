@@ -26,19 +26,26 @@ _DAY = 86400
     },
 )
 def holder_cards(t: Tables, ctx: FeatureContext) -> DataFrame:
-    """Card counts per ID holder in one aggregation over SIMs and accounts together."""
+    """Card counts per ID holder in one aggregation over SIMs and accounts together.
+
+    Counted per (holder, card type, operator or bank) first and summed per holder: a distinct
+    operator is one of those rows, so no ``count(DISTINCT ...)`` (which would expand the cards
+    once per distinct column before the shuffle).
+    """
     recent = F.col("opened_at") >= F.lit(ctx.as_of).cast("timestamp") - F.expr("INTERVAL 29 DAYS")
     is_sim = F.col("entity_type") == "SIM"
-    return (
+    per_recipient = (
         cards(t)
-        .groupBy("id_hash")
-        .agg(
-            F.sum(is_sim.cast("int")).alias("sims_total"),
-            F.count_distinct(F.when(is_sim, F.col("recipient"))).alias("sim_operators"),
-            F.sum((~is_sim).cast("int")).alias("accounts_total"),
-            F.count_distinct(F.when(~is_sim, F.col("recipient"))).alias("banks_distinct"),
-            F.sum(recent.cast("int")).alias("cards_opened_30d"),
-        )
+        .groupBy("id_hash", "entity_type", "recipient")
+        .agg(F.count(F.lit(1)).alias("n"), F.sum(recent.cast("int")).alias("n_recent"))
+    )
+    has_recipient = F.col("recipient").isNotNull()
+    return per_recipient.groupBy("id_hash").agg(
+        F.sum(F.when(is_sim, F.col("n")).otherwise(0)).alias("sims_total"),
+        F.count(F.when(is_sim & has_recipient, F.lit(1))).alias("sim_operators"),
+        F.sum(F.when(~is_sim, F.col("n")).otherwise(0)).alias("accounts_total"),
+        F.count(F.when(~is_sim & has_recipient, F.lit(1))).alias("banks_distinct"),
+        F.sum("n_recent").alias("cards_opened_30d"),
     )
 
 
