@@ -110,15 +110,19 @@ def test_too_few_positives_raise(features: DataFrame, labels: DataFrame) -> None
         build_training_set(features, labels, AS_OF, ModelConfig(min_positives=4, validation_fraction=0.5))
 
 
-def test_unlabelled_negatives_are_a_seeded_sample_independent_of_layout(spark: SparkSession) -> None:
-    n, dated = 3000, 100
-    feats = spark.createDataFrame(
-        [("SIM", f"m{i:05d}", "OP1", f"h{i}", 0, i) for i in range(n)], FEATURES_DDL
-    )
+def _many_cards(spark: SparkSession, n: int, dated: int) -> tuple[DataFrame, DataFrame]:
+    """`n` SIMs with f1 = their index; the first `dated` labelled, alternately 0 and 1, a day apart."""
+    feats = spark.createDataFrame([("SIM", f"m{i:05d}", "OP1", f"h{i}", 0, i) for i in range(n)], FEATURES_DDL)
     base = dt.datetime(2026, 1, 1, 12)
     labs = spark.createDataFrame(
         [("SIM", f"m{i:05d}", i % 2, base + dt.timedelta(days=i), "X") for i in range(dated)], LABELS_DDL
     )
+    return feats, labs
+
+
+def test_unlabelled_negatives_are_a_seeded_sample_independent_of_layout(spark: SparkSession) -> None:
+    n, dated = 3000, 100
+    feats, labs = _many_cards(spark, n, dated)
     cfg = ModelConfig(
         min_positives=1, negatives_per_positive=None, unlabeled_negative_rate=0.3, validation_fraction=0.2, seed=5
     )
@@ -147,14 +151,8 @@ def test_unlabelled_negatives_are_a_seeded_sample_independent_of_layout(spark: S
 
 def test_negatives_per_positive_sets_the_sampling_rate(spark: SparkSession) -> None:
     n, dated = 3000, 100
-    feats = spark.createDataFrame(
-        [("SIM", f"m{i:05d}", "OP1", f"h{i}", 0, i) for i in range(n)], FEATURES_DDL
-    )
-    base = dt.datetime(2026, 1, 1, 12)
     # 50 positives, 50 cleared: 4 negatives per positive is 200 of the 2,900 unlabelled cards.
-    labs = spark.createDataFrame(
-        [("SIM", f"m{i:05d}", i % 2, base + dt.timedelta(days=i), "X") for i in range(dated)], LABELS_DDL
-    )
+    feats, labs = _many_cards(spark, n, dated)
     cfg = ModelConfig(min_positives=1, negatives_per_positive=4.0, validation_fraction=0.2, seed=5)
     sampled = build_training_set(feats, labs, AS_OF, cfg).where(F.col("f1") >= dated).count()
     assert 170 <= sampled <= 230
