@@ -6,7 +6,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from core.tables import Tables
-from features.common import count_days, day_words, holders, sim_cells
+from features.common import CELL_SUMS, count_days, day_words, holders, sim_cells
 from features.identity import province
 from features.registry import FeatureContext, Output, feature
 
@@ -44,12 +44,7 @@ def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
         *[F.bit_or(w).alias(f"all_{w}") for w in words],
         *[F.bit_or(F.when(away, F.col(w)).otherwise(zero)).alias(f"away_{w}") for w in words],
         *[F.bit_or(F.when(abroad, F.col(w)).otherwise(zero)).alias(f"abroad_{w}") for w in words],
-        F.sum("calls_out").alias("calls_out"),
-        F.sum("calls_in").alias("calls_in"),
-        F.sum("call_secs").alias("call_secs"),
-        F.sum("callees").alias("callees"),
-        F.sum("sms_out").alias("sms_out"),
-        F.sum("data_mb").alias("data_mb"),
+        *[F.sum(c).alias(c) for c in CELL_SUMS],
     ).select(
         "*",
         count_days([F.col(f"all_{w}") for w in words]).alias("active_days"),

@@ -13,6 +13,15 @@ from core.tables import Tables
 from features.registry import FeatureContext
 
 DAY_WORD_BITS = 64  # days per bit-set word: one bit per day of the activity window
+# Usage counters of ``sim_cells``: its column name and the activity column it sums.
+CELL_SUMS: dict[str, str] = {
+    "calls_out": "calls_out",
+    "calls_in": "calls_in",
+    "call_secs": "call_out_seconds",
+    "callees": "distinct_callees",
+    "sms_out": "sms_out",
+    "data_mb": "data_mb",
+}
 
 
 def as_of_view(t: Tables, ctx: FeatureContext) -> Tables:
@@ -117,13 +126,7 @@ def _sim_cells(t: Tables, ctx: FeatureContext) -> DataFrame:
         for w, name in enumerate(day_words(ctx))
     ]
     cells = act.groupBy("msisdn", "cell_region", "imei").agg(
-        *words,
-        F.sum("calls_out").alias("calls_out"),
-        F.sum("calls_in").alias("calls_in"),
-        F.sum("call_out_seconds").alias("call_secs"),
-        F.sum("distinct_callees").alias("callees"),
-        F.sum("sms_out").alias("sms_out"),
-        F.sum("data_mb").alias("data_mb"),
+        *words, *[F.sum(src).alias(name) for name, src in CELL_SUMS.items()]
     )
     return cells.join(sim_owners(t), "msisdn")
 
