@@ -149,6 +149,9 @@ class TierConfig:
     medium: float = Field(default=0.8, gt=0, lt=1)
     high_precision: float = Field(default=0.9, gt=0, le=1)
     medium_precision: float = Field(default=0.7, gt=0, le=1)
+    # Capacity guard: when more than this share of the open cards reaches MEDIUM, this run's
+    # thresholds rise until about this share is listed (policy.lists.capped_thresholds). None: no cap.
+    max_listed_share: float | None = Field(default=0.02, gt=0, le=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> TierConfig:

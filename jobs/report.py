@@ -28,6 +28,18 @@ def render_report(s: dict[str, Any]) -> str:
             f"Model **{m['name']} v{m['version']}**; HIGH at score ≥ {t['high']:.3f}, MEDIUM at ≥ {t['medium']:.3f} "
             f"(thresholds from: {t['source']})."
         )
+        cap = t.get("cap") or {}
+        if cap.get("capped"):
+            conf = cap["configured"]
+            lines += [
+                "",
+                f"**Listing capped.** {cap['share_at_medium']:.2%} of the {cap['open_cards']:,} open cards scored at or "
+                f"above the configured MEDIUM {conf['medium']:.3f}, more than the cap of {cap['max_listed_share']:.2%} "
+                "(`policy.tiers.max_listed_share`), so this run lists from the raised thresholds above "
+                f"(configured HIGH {conf['high']:.3f}). A model that scores this many cards high has met data "
+                "unlike its training data, or was trained on too few negatives: check the data-quality section "
+                "and the model's validation before widening the cap.",
+            ]
         by_recipient: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         actions: dict[str, int] = defaultdict(int)
         review = 0

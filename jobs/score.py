@@ -17,7 +17,7 @@ from jobs.train import start_tracking
 from models.explain import add_reasons
 from models.registry import load_champion
 from models.train import predict
-from policy.lists import decide
+from policy.lists import apply_tiers, capped_thresholds, evidence
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +87,13 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
         from_model = tiers.source == "model"
         high = champion.thresholds.get("high") if from_model else None
         medium = champion.thresholds.get("medium") if from_model else None
-        thresholds = (
+        configured = (
             float(high if high is not None else tiers.high),
             float(medium if medium is not None else tiers.medium),
         )
-        decisions = decide(scored, labels, read_history(ctx), thresholds, cfg.policy, ctx.run_date).cache()
+        ev = evidence(scored, labels, read_history(ctx), cfg.policy, ctx.run_date).cache()
+        thresholds, cap = capped_thresholds(ev, configured, tiers.max_listed_share)
+        decisions = apply_tiers(ev, thresholds, cfg.policy, ctx.run_date)
     with ctx.stage("explain+publish"):
         run_id = f"{ctx.run_date_str}-{champion.name}-v{champion.version}"
         provenance = [
@@ -123,7 +125,8 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
             .count()
             .collect()  # small: recipients x tiers x actions
         ]
-        thresholds_d = {"high": thresholds[0], "medium": thresholds[1], "source": cfg.policy.tiers.source}
+        thresholds_d = {"high": thresholds[0], "medium": thresholds[1], "source": cfg.policy.tiers.source,
+                        "cap": cap}
         ctx.summary["scoring"] = {
             "model": {"name": champion.name, "version": str(champion.version), "training_run_id": champion.run_id},
             "list_run_id": run_id,
@@ -132,7 +135,7 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
             "suppressed_after_clearing": decisions.where("suppressed").count(),
             "persons_listed": persons.count(),
         }
-        decisions.unpersist()
+        ev.unpersist()
         explained.unpersist()
     return ctx.summary["scoring"]
 

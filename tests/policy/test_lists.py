@@ -8,7 +8,7 @@ from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from core.config import PolicyConfig
-from policy.lists import decide
+from policy.lists import apply_tiers, capped_thresholds, decide, evidence
 
 D = dt.date(2026, 6, 30)
 CFG = PolicyConfig(
@@ -101,3 +101,56 @@ def test_no_history_and_no_labels(spark: SparkSession) -> None:
     got = decide(scored, None, None, (0.8, 0.5), CFG, D).select("entity_id", "risk_tier", "action", "listed")
     assertDataFrameEqual(got, spark.createDataFrame([("a1", "MEDIUM", "REVERIFY", True)],
                                                     "entity_id STRING, risk_tier STRING, action STRING, listed BOOLEAN"))
+
+
+def _population(spark: SparkSession, n: int, closed_every: int = 0):  # type: ignore[no-untyped-def]
+    """`n` open SIMs scored 0.000 .. 0.999 (score = i / n), plus closed ones if asked."""
+    rows = [
+        ("SIM", f"s{i}", "CMCC", f"h{i}", "1101**", OPENED, bool(closed_every and i % closed_every == 0), 1.0, 0.0,
+         i / n)
+        for i in range(n)
+    ]
+    return spark.createDataFrame(rows, SCORED)
+
+
+def test_cap_raises_the_thresholds_to_list_about_the_allowed_share(spark: SparkSession) -> None:
+    ev = evidence(_population(spark, 2000), None, None, CFG, D).cache()
+    # Half the cards reach MEDIUM 0.5 and a fifth HIGH 0.8: far above a 5% cap.
+    (high, medium), info = capped_thresholds(ev, (0.8, 0.5), 0.05)
+    assert info["capped"] and info["share_at_medium"] == 0.5 and info["open_cards"] == 2000
+    tiers = {r["risk_tier"]: r["count"] for r in apply_tiers(ev, (high, medium), CFG, D).groupBy("risk_tier").count().collect()}
+    listed = tiers.get("HIGH", 0) + tiers.get("MEDIUM", 0)
+    assert 95 <= listed <= 105, tiers  # 5% of 2000
+    # HIGH keeps its part of the listing: 0.2 / 0.5 of it.
+    assert 36 <= tiers.get("HIGH", 0) <= 44, tiers
+    assert 0.94 <= medium <= 0.96 and 0.97 <= high <= 0.99
+    ev.unpersist()
+
+
+def test_cap_leaves_thresholds_alone_when_under_it_or_off(spark: SparkSession) -> None:
+    ev = evidence(_population(spark, 1000, closed_every=2), None, None, CFG, D).cache()
+    # Scores >= 0.99: 10 cards, 5 of them closed; 5 of 500 open cards is 1%, under a 2% cap.
+    assert capped_thresholds(ev, (0.995, 0.99), 0.02) == ((0.995, 0.99), {
+        "max_listed_share": 0.02, "open_cards": 500, "share_at_medium": 0.01,
+        "configured": {"high": 0.995, "medium": 0.99}, "capped": False})
+    thresholds, info = capped_thresholds(ev, (0.8, 0.5), None)
+    assert thresholds == (0.8, 0.5) and not info["capped"] and info["share_at_medium"] == 0.5
+    ev.unpersist()
+
+
+def test_capped_listing_is_reported(spark: SparkSession) -> None:
+    from jobs.report import render_report
+
+    ev = evidence(_population(spark, 1000), None, None, CFG, D)
+    (high, medium), cap = capped_thresholds(ev, (0.8, 0.5), 0.05)
+    text = render_report({
+        "run_date": "2026-06-30",
+        "scoring": {
+            "model": {"name": "m", "version": "1"},
+            "thresholds": {"high": high, "medium": medium, "source": "fixed", "cap": cap},
+            "counts": [], "suppressed_after_clearing": 0, "persons_listed": 0,
+        },
+    })
+    assert "**Listing capped.** 50.00% of the 1,000 open cards" in text
+    assert "cap of 5.00% (`policy.tiers.max_listed_share`)" in text
+    assert f"MEDIUM at ≥ {medium:.3f}" in text
