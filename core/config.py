@@ -189,12 +189,13 @@ class Config:
     @field_validator("features")
     @classmethod
     def _known_features(cls, value: FeaturesConfig) -> FeaturesConfig:
-        from features.registry import known_features
+        from features.registry import check_params, known_features
 
         known = known_features()
         for spec in value.enabled:
             if spec.name not in known:
                 raise ValueError(f"unknown feature {spec.name!r}; known: {', '.join(sorted(known))}")
+            check_params(spec.name, spec.params)
         return value
 
     @field_validator("policy")

@@ -9,7 +9,8 @@ carries a description, used for the catalogue and as the reason text in the list
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -101,6 +102,17 @@ def registry() -> dict[str, FeatureDef]:
 
 def known_features() -> set[str]:
     return set(registry())
+
+
+def check_params(name: str, params: Mapping[str, Any]) -> None:
+    """Fail, naming what the group takes, if `params` holds a name its function does not accept."""
+    sig = inspect.signature(registry()[name].fn)
+    accepted = [p for p in list(sig.parameters)[2:] if sig.parameters[p].kind is inspect.Parameter.KEYWORD_ONLY
+                or sig.parameters[p].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        takes = ", ".join(accepted) or "no parameters"
+        raise ValueError(f"feature {name!r} has no parameter {', '.join(unknown)}; it takes: {takes}")
 
 
 def key_columns(level: Level) -> tuple[str, ...]:

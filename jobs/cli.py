@@ -134,9 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             spark = get_spark(cfg.spark, cfg.run.timezone)
             ev = evaluate_run(spark, cfg.output, args.truth, cfg.run_date.isoformat())
             print(render(ev))
+            from core.io import Fs
+
             path = f"{cfg.output}/evaluation-{cfg.run_date.isoformat()}.json"
-            with open(path, "w", encoding="utf-8") as fh:
-                json.dump(ev, fh, indent=2)
+            Fs(spark, path).write_text(path, json.dumps(ev, indent=2))  # any Hadoop file system, like the lists
             print(f"  written to {path}")
             return 0
         from pipelines.daily import run_pipeline

@@ -152,7 +152,8 @@ def persons_list(decisions: DataFrame, explained: DataFrame) -> DataFrame:
     )
     top = explained.groupBy("id_hash").agg(
         F.max("score").alias("max_score"),
-        F.max_by("reasons", "score").alias("reasons"),
+        # The top card's reasons; among cards with the same score, the greatest key, so reruns agree.
+        F.max_by("reasons", F.struct("score", "entity_type", "entity_id")).alias("reasons"),
         F.array_sort(F.array_distinct(F.flatten(F.collect_list("rule_hits")))).alias("rule_hits"),
     )
     return holdings.join(top, "id_hash").select(

@@ -54,6 +54,10 @@ def test_bad_values_and_sections_are_named(tmp_path: Path) -> None:
         load_config(local_dir=None, overrides=["policy.rules=[NOPE]"])
     with pytest.raises(ConfigError, match="must not exceed high"):
         load_config(local_dir=None, overrides=["policy.tiers.medium=0.99"])
+    f = tmp_path / "feats.yaml"
+    f.write_text("features:\n  enabled:\n    - {name: registration_limits, params: {total_limt: 8}}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="feature .registration_limits. has no parameter total_limt; it takes: per_operator_limit, operator_limits, total_limit"):
+        load_config(f, local_dir=None)
 
 
 def test_run_date_must_be_set() -> None:
