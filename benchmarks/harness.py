@@ -220,8 +220,9 @@ def _group_costs(spark: Any, clean: Path) -> dict[str, float]:
     return out
 
 
-def _reasons_share(spark: Any, cfg: Any, features_path: str) -> dict[str, Any]:
-    """Contributions (reasons) on the listed cards vs a plain prediction of every card."""
+def _reasons_share(spark: Any, cfg: Any, features_path: str, medium: float) -> dict[str, Any]:
+    """Contributions (reasons) on the cards at or above the job's MEDIUM threshold (after the
+    listing cap) vs a plain prediction of every card."""
     from pyspark.sql import functions as F
 
     from jobs.features import null_columns
@@ -244,7 +245,6 @@ def _reasons_share(spark: Any, cfg: Any, features_path: str) -> dict[str, Any]:
     scored = predict(champion.model, features).cache()
     scored.write.format("noop").mode("overwrite").save()
     predict_s = time.perf_counter() - t0
-    medium = champion.thresholds.get("medium") or cfg.policy.tiers.medium
     listed = scored.where(F.col("score") >= F.lit(float(medium))).drop("score").cache()
     n_listed = listed.count()
     t0 = time.perf_counter()
@@ -345,7 +345,10 @@ def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bo
         out["feature_group_seconds"] = _group_costs(spark, clean)
 
     def reasons_part() -> None:
-        out["reasons"] = _reasons_share(spark, cfg, summary["features"]["path"])
+        medium = float(summary["scoring"]["thresholds"]["medium"])
+        out["reasons"] = _reasons_share(spark, cfg, summary["features"]["path"], medium)
+        out["reasons"]["medium_threshold"] = medium
+        out["reasons"]["listing_cap"] = summary["scoring"]["thresholds"].get("cap")
         timings = summary.get("timings_s", {})
         scoring = timings.get("score", 0) + timings.get("explain+publish", 0)
         out["reasons"]["scoring_stage_seconds"] = round(scoring, 2)
@@ -524,6 +527,11 @@ def render(doc: dict[str, Any]) -> str:
                 f"score + explain+publish stages {rs['scoring_stage_seconds']} s → reasons are "
                 f"**{rs['share_of_scoring']:.1%}** of scoring.",
             ]
+            cap = rs.get("listing_cap") or {}
+            if cap.get("capped"):
+                lines[-1] += (f" The listing cap applied: {cap['share_at_medium']:.1%} of the open cards reached the "
+                              f"configured MEDIUM {cap['configured']['medium']}, so the job listed from "
+                              f"{rs['medium_threshold']:.4f} (cap {cap['max_listed_share']:.0%}).")
         hk = r.get("hot_keys")
         if hk:
             lines += [
