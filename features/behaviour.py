@@ -175,7 +175,8 @@ def account_flows(t: Tables, ctx: FeatureContext) -> DataFrame:
         F.sum(F.when(is_out, F.col("amount")).otherwise(0.0)).alias("amount_out"),
         F.sum(is_out.cast("int")).alias("n_out"),
         F.sum((is_out & (F.col("in_24h") >= F.col("amount"))).cast("int")).alias("n_pass"),
-        F.count_distinct("counterparty_account").alias("counterparties"),
+        # A set per account, not count(DISTINCT): that would aggregate per (account, counterparty) first.
+        F.size(F.collect_set("counterparty_account")).cast("long").alias("counterparties"),
         F.sum((F.hour("ts") < 6).cast("int")).alias("n_night"),
         F.max("gap_days").alias("max_gap_days"),
         F.sum(recent.cast("int")).alias("n_recent"),
