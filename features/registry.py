@@ -106,9 +106,9 @@ def known_features() -> set[str]:
 
 def check_params(name: str, params: Mapping[str, Any]) -> None:
     """Fail, naming what the group takes, if `params` holds a name its function does not accept."""
-    sig = inspect.signature(registry()[name].fn)
-    accepted = [p for p in list(sig.parameters)[2:] if sig.parameters[p].kind is inspect.Parameter.KEYWORD_ONLY
-                or sig.parameters[p].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params_after_tables_ctx = list(inspect.signature(registry()[name].fn).parameters.values())[2:]
+    accepted = [p.name for p in params_after_tables_ctx if p.kind in named]
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         takes = ", ".join(accepted) or "no parameters"
