@@ -23,7 +23,13 @@ log = logging.getLogger(__name__)
 
 LABEL_COL = "label"
 VALIDATION_COL = "is_validation"
-EVAL_METRIC = "aucpr"  # early stopping on PR-AUC: positives are rare
+# The metric early stopping watches: PR-AUC, positives are rare. xgboost.spark evaluates it on the
+# training rows as well as the validation rows every round, and PR-AUC sorts them each time; without
+# early stopping nothing reads it, so the cheap log loss (one pass) is evaluated instead.
+STOPPING_METRIC = "aucpr"
+TRACKING_METRIC = "logloss"
+# The row key the training frame is spread over the workers by, when the caller's frame has all of it.
+ROW_KEYS = ("entity_type", "entity_id")
 # Output columns of the xgboost transform, renamed so they never clash with the caller's columns.
 _TMP_PROB = "_rg_probability"
 _TMP_RAW = "_rg_raw_prediction"
@@ -56,7 +62,7 @@ def xgb_kwargs(cfg: ModelConfig) -> dict[str, Any]:
         "min_child_weight": p.min_child_weight,
         "reg_lambda": p.reg_lambda,
         "tree_method": p.tree_method,
-        "eval_metric": EVAL_METRIC,
+        "eval_metric": STOPPING_METRIC if p.early_stopping_rounds else TRACKING_METRIC,
         "early_stopping_rounds": p.early_stopping_rounds,
     }
 
@@ -65,22 +71,25 @@ def prepare_training_frame(train_df: DataFrame, feature_cols: Sequence[str], num
     """The columns XGBoost reads, in exactly `num_workers` balanced partitions, marked for caching.
 
     Features are cast to float: xgboost.spark casts doubles to float itself and XGBoost stores
-    float32, so the model is unchanged while the cache and the Arrow transfer halve. The
-    round-robin repartition gives every worker a like share of training and validation rows; the
-    cache cuts the lineage, so the barrier stage reads it as is (no second shuffle, no
+    float32, so the model is unchanged while the cache and the Arrow transfer halve. Hash
+    partitioning by the row key (``ROW_KEYS``; by a hash of the selected values when the frame
+    lacks it) gives every worker a like share of training and validation rows whatever order the
+    rows arrive in, without the local sort a round-robin repartition does first. The cache cuts the
+    lineage, so the barrier stage reads it as is (no second shuffle, no
     BarrierJobUnsupportedRDDChainException from a union/coalesce chain) and the extra passes
     (class balance, xgboost's label count) read memory instead of recomputing the features.
     The caller materialises it (``class_balance`` does) and unpersists it.
     """
-    return (
-        train_df.select(
-            *[F.col(c).cast("float").alias(c) for c in feature_cols],
-            F.col(LABEL_COL).cast("double").alias(LABEL_COL),
-            F.col(VALIDATION_COL).cast("boolean").alias(VALIDATION_COL),
-        )
-        .repartition(num_workers)
-        .persist(StorageLevel.MEMORY_AND_DISK)
+    names = [*feature_cols, LABEL_COL, VALIDATION_COL]
+    keys = list(ROW_KEYS) if set(ROW_KEYS) <= set(train_df.columns) else []
+    selected = train_df.select(
+        *[F.col(c).cast("float").alias(c) for c in feature_cols],
+        F.col(LABEL_COL).cast("double").alias(LABEL_COL),
+        F.col(VALIDATION_COL).cast("boolean").alias(VALIDATION_COL),
+        *keys,
     )
+    spread = [F.col(k) for k in keys] if keys else [F.xxhash64(*names)]
+    return selected.repartition(num_workers, *spread).select(*names).persist(StorageLevel.MEMORY_AND_DISK)
 
 
 def class_balance(train_df: DataFrame) -> tuple[int, int]:

@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from sklearn.metrics import roc_auc_score
 from xgboost.spark import SparkXGBClassifierModel
 
 from core.config import ModelConfig
-from models.train import fit, predict, resolve_num_workers, xgb_kwargs
+from models.train import fit, predict, prepare_training_frame, resolve_num_workers, xgb_kwargs
 from tests.models.synthetic import FEATURES, TEST_CFG, scores_by_id
 
 
@@ -106,3 +107,25 @@ def test_fit_refuses_a_training_part_without_positives(spark: SparkSession) -> N
     )
     with pytest.raises(ValueError, match="no positive rows"):
         fit(df, ["f"], TEST_CFG, num_workers=1)
+
+
+@pytest.mark.parametrize("keyed", [True, False])
+def test_training_frame_is_balanced_over_the_workers(
+    synthetic: tuple[pd.DataFrame, DataFrame], keyed: bool
+) -> None:
+    # Spread by the row key (or, without one, by a hash of the row): each worker gets about half of
+    # the training and of the validation rows, and only the columns XGBoost reads.
+    _, sdf = synthetic
+    df = sdf if keyed else sdf.drop("entity_id")  # entity_type alone would split by type
+    frame = prepare_training_frame(df, FEATURES, num_workers=2)
+    try:
+        assert frame.rdd.getNumPartitions() == 2
+        assert frame.columns == [*FEATURES, "label", "is_validation"]
+        sizes = (
+            frame.groupBy(F.spark_partition_id().alias("part"), "is_validation").count().toPandas()
+        )  # small: 2 partitions x 2 parts
+        for _, part in sizes.groupby("is_validation"):
+            shares = part["count"] / part["count"].sum()
+            assert len(shares) == 2 and shares.min() > 0.4, part
+    finally:
+        frame.unpersist()
