@@ -55,26 +55,32 @@ def add_reasons(
         raise ValueError(f"feature_cols {feature_cols} differ from the model's features {model_cols}")
     skip = set(exclude)
     contrib = F.col(_CONTRIB)[0]  # binary classifier: one output group of len(feature_cols) + 1 (bias)
+    # Candidates carry (contribution, k), k the feature's rank by code: sorting them descending
+    # orders by contribution, then by code. Only the top_k picked are put in words: formatting
+    # every feature's value for every row cost more than the contributions themselves.
+    kept = sorted((name.upper(), i, name) for i, name in enumerate(model_cols) if name not in skip)
     candidates = F.array(
-        *[
-            F.struct(
-                contrib[i].alias("contribution"),
-                F.lit(name.upper()).alias("code"),
-                F.concat(F.lit(f"{descriptions.get(name, name)}: "), _value_text(df, name)).alias(
-                    "description"
-                ),
-            )
-            for i, name in enumerate(model_cols)
-            if name not in skip
-        ]
+        *[F.struct(contrib[i].alias("contribution"), F.lit(k).alias("k")) for k, (_, i, _) in enumerate(kept)]
     )
     positive = F.filter(candidates, lambda r: r["contribution"] > 0)
-    top = F.slice(F.sort_array(positive, asc=False), 1, top_k)  # structs sort by contribution first
+    top = F.slice(F.sort_array(positive, asc=False), 1, top_k)
+
+    def pick(k: Column, texts: list[Column]) -> Column:
+        """The k-th of `texts`, evaluating only that one."""
+        out = F.when(k == 0, texts[0])
+        for j, text in enumerate(texts[1:], start=1):
+            out = out.when(k == j, text)
+        return out
+
+    codes = [F.lit(code) for code, _, _ in kept]
+    words = [
+        F.concat(F.lit(f"{descriptions.get(name, name)}: "), _value_text(df, name)) for _, _, name in kept
+    ]
     reasons = F.transform(
         top,
         lambda r: F.struct(
-            r["code"].alias("code"),
-            r["description"].alias("description"),
+            pick(r["k"], codes).alias("code"),
+            pick(r["k"], words).alias("description"),
             r["contribution"].alias("contribution"),
         ),
     ).cast(REASON_TYPE)
