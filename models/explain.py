@@ -1,23 +1,68 @@
 """Reasons behind a score: the features pushing it up most, in words an analyst reads.
 
-Contributions are XGBoost's exact tree SHAP values in log-odds (margin) space, from
-``pred_contrib_col``. They cost several times a plain prediction (STACK-NOTES #9): pass only the
-rows that need explaining (the flagged ones).
+Contributions are XGBoost's exact tree SHAP values in log-odds (margin) space, computed by the
+booster itself (``pred_contribs``), the same values xgboost.spark's ``pred_contrib_col`` gives.
+They cost several times a plain prediction (STACK-NOTES #9): pass only the rows that need
+explaining (the flagged ones).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
+import numpy as np
+import pandas as pd
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegralType, NumericType
 from xgboost.spark import SparkXGBClassifierModel
 
-from models.train import _TMP_PRED, _TMP_PROB, _TMP_RAW, scoring_model
-
 REASON_TYPE = "array<struct<code:string,description:string,contribution:double>>"
-_CONTRIB = "_rg_contrib"
+_TOP_TYPE = "array<struct<k:int,contribution:double>>"
+
+
+def top_contributions(model: SparkXGBClassifierModel, keep: list[int], top_k: int) -> Column:
+    """Per row, up to `top_k` (k, contribution) with the largest positive contributions, largest first.
+
+    `keep` lists the model-order feature indices that may be reasons; ``k`` is a position in
+    `keep`. Ties order by the larger ``k`` first. Ranked in numpy next to the booster, so only
+    `top_k` pairs per row come back to Spark instead of every feature's contribution. The
+    booster travels with the function as bytes and is loaded once per task, on one thread (a
+    task owns one core).
+    """
+    booster = model.get_booster()
+    best = booster.attr("best_iteration")  # as xgboost.spark predicts: up to the best iteration, else all
+    iterations = (0, int(best) + 1) if best is not None else (0, 0)
+    raw = bytes(booster.save_raw("ubj"))
+    columns = list(model.getOrDefault("features_cols"))
+    kept = np.asarray(keep, dtype=np.int64)
+    order_k = -np.arange(len(keep), dtype=np.float64)
+
+    @F.pandas_udf(_TOP_TYPE)  # type: ignore[call-overload]  # the stubs lack iterator UDFs
+    def top(batches: Iterator[pd.DataFrame]) -> Iterator[pd.Series]:
+        import xgboost as xgb
+
+        local = xgb.Booster(params={"nthread": 1})
+        local.load_model(bytearray(raw))
+        for features in batches:
+            x = features[columns].to_numpy(dtype=np.float64)
+            contribs = local.predict(
+                xgb.DMatrix(x, missing=np.nan, nthread=1),
+                pred_contribs=True,
+                iteration_range=iterations,
+                validate_features=False,
+            )[:, kept]
+            # Contribution descending, then k descending (the order Spark's sort_array gave).
+            ranked = np.lexsort((np.broadcast_to(order_k, contribs.shape), -contribs), axis=1)[:, :top_k]
+            best_c = np.take_along_axis(contribs, ranked, axis=1)
+            yield pd.Series(
+                [
+                    [{"k": int(k), "contribution": float(c)} for k, c in zip(ks, cs, strict=True) if c > 0]
+                    for ks, cs in zip(ranked, best_c, strict=True)
+                ]
+            )
+
+    return top(F.struct(*[F.col(c).cast("double").alias(c) for c in columns]))
 
 
 def _value_text(df: DataFrame, name: str) -> Column:
@@ -54,16 +99,11 @@ def add_reasons(
     if sorted(model_cols) != sorted(feature_cols):
         raise ValueError(f"feature_cols {feature_cols} differ from the model's features {model_cols}")
     skip = set(exclude)
-    contrib = F.col(_CONTRIB)[0]  # binary classifier: one output group of len(feature_cols) + 1 (bias)
-    # Candidates carry (contribution, k), k the feature's rank by code: sorting them descending
-    # orders by contribution, then by code. Only the top_k picked are put in words: formatting
-    # every feature's value for every row cost more than the contributions themselves.
+    # Candidates are numbered by code (k), so ties between equal contributions order by code.
     kept = sorted((name.upper(), i, name) for i, name in enumerate(model_cols) if name not in skip)
-    candidates = F.array(
-        *[F.struct(contrib[i].alias("contribution"), F.lit(k).alias("k")) for k, (_, i, _) in enumerate(kept)]
-    )
-    positive = F.filter(candidates, lambda r: r["contribution"] > 0)
-    top = F.slice(F.sort_array(positive, asc=False), 1, top_k)
+    top = top_contributions(model, [i for _, i, _ in kept], top_k)
+    # Only the top_k picked are put in words: formatting every feature's value for every row cost
+    # more than the contributions themselves.
 
     def pick(k: Column, texts: list[Column]) -> Column:
         """The k-th of `texts`, evaluating only that one."""
@@ -84,5 +124,4 @@ def add_reasons(
             r["contribution"].alias("contribution"),
         ),
     ).cast(REASON_TYPE)
-    explained = scoring_model(model, pred_contrib_col=_CONTRIB).transform(df)
-    return explained.withColumn("reasons", reasons).drop(_CONTRIB, _TMP_PROB, _TMP_RAW, _TMP_PRED)
+    return df.withColumn("reasons", reasons)
