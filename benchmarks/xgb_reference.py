@@ -86,7 +86,7 @@ def write_training_set(
 
 
 def fixed_rounds_config(cfg: ModelConfig, rounds: int = FIXED_ROUNDS) -> ModelConfig:
-    """`cfg` growing exactly `rounds` trees (patience past the last round) without row/column sampling."""
+    """`cfg` growing exactly `rounds` trees (no early stopping) without row/column sampling."""
     xgb_params = replace(cfg.xgb, n_estimators=rounds, early_stopping_rounds=None, subsample=1.0,
                          colsample_bytree=1.0)
     return replace(cfg, xgb=xgb_params)
@@ -115,19 +115,8 @@ def order_spread(path: Path, cfg: ModelConfig, cols: list[str], threads: int, va
     on the 100k benchmark set, three orders gave 0.965-0.971. Two engines cannot be expected to
     agree more closely than one engine agrees with itself.
     """
-    df = pd.read_parquet(path, columns=[*cols, LABEL_COL, VALIDATION_COL])
-    aucs = []
-    for seed in orders:
-        d = df.sample(frac=1.0, random_state=seed)
-        x = d[cols].to_numpy(dtype="float64")
-        y = d[LABEL_COL].to_numpy(dtype="int32")
-        is_val = d[VALIDATION_COL].to_numpy(dtype=bool)
-        pos = int(y[~is_val].sum())
-        model = xgb.XGBClassifier(n_jobs=threads, random_state=cfg.seed, missing=np.nan,
-                                  scale_pos_weight=(int((~is_val).sum()) - pos) / pos, **xgb_kwargs(cfg))
-        model.fit(x[~is_val], y[~is_val], verbose=False)
-        aucs.append(round(_validation_auc(model.get_booster(), *val, model.get_booster().num_boosted_rounds()), 5))
-    return aucs
+    fits = (local_fit(path, cfg, cols, threads, row_order=seed) for seed in orders)
+    return [round(_validation_auc(f["booster"], *val, f["rounds"]), 5) for f in fits]
 
 
 def _trees_used(booster: xgb.Booster, early_stopping: bool) -> int:
@@ -147,10 +136,16 @@ def spark_fit(spark: SparkSession, path: Path, cfg: ModelConfig, cols: list[str]
             "rounds": booster.num_boosted_rounds()}
 
 
-def local_fit(path: Path, cfg: ModelConfig, cols: list[str], threads: int) -> dict[str, Any]:
-    """The same fit with ``xgboost.XGBClassifier``: read Parquet, class balance, fit (all timed)."""
+def local_fit(path: Path, cfg: ModelConfig, cols: list[str], threads: int, row_order: int | None = None
+              ) -> dict[str, Any]:
+    """The same fit with ``xgboost.XGBClassifier``: read Parquet, class balance, fit (all timed).
+
+    `row_order`: shuffle the rows with this seed first (the file's order when None).
+    """
     t0 = time.perf_counter()
     df = pd.read_parquet(path, columns=[*cols, LABEL_COL, VALIDATION_COL])
+    if row_order is not None:
+        df = df.sample(frac=1.0, random_state=row_order)
     x = df[cols].to_numpy(dtype="float64")
     y = df[LABEL_COL].to_numpy(dtype="int32")
     is_val = df[VALIDATION_COL].to_numpy(dtype=bool)

@@ -102,9 +102,9 @@ def add_reasons(
     # Candidates are numbered by code (k), so ties between equal contributions order by code.
     kept = sorted((name.upper(), i, name) for i, name in enumerate(model_cols) if name not in skip)
     top = top_contributions(model, [i for _, i, _ in kept], top_k)
+
     # Only the top_k picked are put in words: formatting every feature's value for every row cost
     # more than the contributions themselves.
-
     def pick(k: Column, texts: list[Column]) -> Column:
         """The k-th of `texts`, evaluating only that one."""
         out = F.when(k == 0, texts[0])
