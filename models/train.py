@@ -163,16 +163,11 @@ def fit(
     return model
 
 
-def scoring_model(model: SparkXGBClassifierModel, **extra: str) -> SparkXGBClassifierModel:
-    """A copy of the model whose output columns carry private names (plus any `extra` params)."""
-    params = {
-        model.probabilityCol: _TMP_PROB,
-        model.rawPredictionCol: _TMP_RAW,
-        model.predictionCol: _TMP_PRED,
-    }
-    for name, value in extra.items():
-        params[model.getParam(name)] = value
-    return model.copy(params)
+def scoring_model(model: SparkXGBClassifierModel) -> SparkXGBClassifierModel:
+    """A copy of the model whose output columns carry private names."""
+    return model.copy(
+        {model.probabilityCol: _TMP_PROB, model.rawPredictionCol: _TMP_RAW, model.predictionCol: _TMP_PRED}
+    )
 
 
 def predict(model: SparkXGBClassifierModel, df: DataFrame) -> DataFrame:
