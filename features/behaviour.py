@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from core.tables import Tables
@@ -120,6 +120,13 @@ def sim_colocation(t: Tables, ctx: FeatureContext) -> DataFrame:
     )
 
 
+def _account_key() -> Column:
+    """A 64-bit hash of the account number, leading the account's shuffle and sort keys: card
+    numbers share their first eight digits within a bank, so a sort by the number alone cannot
+    settle comparisons on its 8-byte prefix. The number stays in the key (no collisions)."""
+    return F.xxhash64("account_id").alias("ak")
+
+
 @feature(
     "account_flows",
     level="card",
@@ -153,13 +160,14 @@ def account_flows(t: Tables, ctx: FeatureContext) -> DataFrame:
     two counterparties of one account is about n^2 / 2^65), the province of the IP region, the
     night and last-7-days flags, and the time in whole seconds.
     """
-    home = t.accounts.select("account_id", "id_hash", "open_time").join(
+    home = t.accounts.select("account_id", _account_key(), "id_hash", "open_time").join(
         holders(t).select("id_hash", "home_region"), "id_hash", "left"
     )
     cp = F.col("counterparty_account")
     recent = F.col("ts") >= (F.lit(ctx.as_of) - F.expr("INTERVAL 6 DAYS")).cast("timestamp")
     tx = t.get("transactions").select(
         "account_id",
+        _account_key(),
         F.col("ts").cast("long").alias("secs"),
         (F.col("direction") == "OUT").alias("is_out"),
         (F.col("direction") == "IN").alias("is_in"),
@@ -171,19 +179,21 @@ def account_flows(t: Tables, ctx: FeatureContext) -> DataFrame:
         province(F.col("ip_region")).alias("ip_prov"),
         F.col("ip_region").isNotNull().alias("ip_known"),
     )
-    by_time = Window.partitionBy("account_id").orderBy("secs")
+    by_time = Window.partitionBy("ak", "account_id").orderBy("secs")
     last24h = by_time.rangeBetween(-24 * _HOUR, 0)
     tx = tx.select(
         "*",
         F.sum(F.when(F.col("is_in"), F.col("amount")).otherwise(0.0)).over(last24h).alias("in_24h"),
         ((F.col("secs") - F.lag("secs").over(by_time)) / 86400.0).alias("gap_days"),
     ).join(
-        home.select("account_id", province(F.col("home_region")).alias("home_prov"), "open_time"), "account_id", "left"
+        home.select("ak", "account_id", province(F.col("home_region")).alias("home_prov"), "open_time"),
+        ["ak", "account_id"],
+        "left",
     )
     is_out = F.col("is_out")
     ip_prov = F.col("ip_prov")
     away = F.col("ip_abroad") | (ip_prov.isNotNull() & (ip_prov != F.coalesce(F.col("home_prov"), ip_prov)))
-    agg = tx.groupBy("account_id").agg(
+    agg = tx.groupBy("ak", "account_id").agg(
         F.count(F.lit(1)).alias("txn_count"),
         F.sum(F.when(~is_out, F.col("amount")).otherwise(0.0)).alias("amount_in"),
         F.sum(F.when(is_out, F.col("amount")).otherwise(0.0)).alias("amount_out"),

@@ -128,7 +128,9 @@ def _sim_cells(t: Tables, ctx: FeatureContext) -> DataFrame:
     cells = act.groupBy("msisdn", "cell_region", "imei").agg(
         *words, *[F.sum(src).alias(name) for name, src in CELL_SUMS.items()]
     )
-    return cells.join(sim_owners(t), "msisdn")
+    # A hash join built on the owners (one row per SIM) instead of sorting both sides by the
+    # phone number, whose 8-byte sort prefix is shared by a whole number block.
+    return cells.join(sim_owners(t).hint("shuffle_hash"), "msisdn")
 
 
 def _cards(t: Tables) -> DataFrame:
