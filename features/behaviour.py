@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from core.tables import Tables
-from features.common import CELL_SUMS, count_days, day_words, holders, sim_cells
+from features.common import CELL_SUMS, account_key, count_days, day_words, holders, sim_cells
 from features.identity import province
 from features.registry import FeatureContext, Output, feature
 
@@ -120,13 +120,6 @@ def sim_colocation(t: Tables, ctx: FeatureContext) -> DataFrame:
     )
 
 
-def _account_key() -> Column:
-    """A 64-bit hash of the account number, leading the account's shuffle and sort keys: card
-    numbers share their first eight digits within a bank, so a sort by the number alone cannot
-    settle comparisons on its 8-byte prefix. The number stays in the key (no collisions)."""
-    return F.xxhash64("account_id").alias("ak")
-
-
 @feature(
     "account_flows",
     level="card",
@@ -160,14 +153,14 @@ def account_flows(t: Tables, ctx: FeatureContext) -> DataFrame:
     two counterparties of one account is about n^2 / 2^65), the province of the IP region, the
     night and last-7-days flags, and the time in whole seconds.
     """
-    home = t.accounts.select("account_id", _account_key(), "id_hash", "open_time").join(
+    home = t.accounts.select("account_id", account_key(), "id_hash", "open_time").join(
         holders(t).select("id_hash", "home_region"), "id_hash", "left"
     )
     cp = F.col("counterparty_account")
     recent = F.col("ts") >= (F.lit(ctx.as_of) - F.expr("INTERVAL 6 DAYS")).cast("timestamp")
     tx = t.get("transactions").select(
         "account_id",
-        _account_key(),
+        account_key(),
         F.col("ts").cast("long").alias("secs"),
         (F.col("direction") == "OUT").alias("is_out"),
         (F.col("direction") == "IN").alias("is_in"),

@@ -74,6 +74,26 @@ def holders(t: Tables) -> DataFrame:
     return _memo(t, "holders", _holders)
 
 
+def parsed_ids(t: Tables) -> DataFrame:
+    """What the ID number itself says, one row per ID: ``id_region`` (of issue), ``id_birth_date``,
+    ``id_gender``, as parsed at ingest (``holders`` overrides them with the registry's record)."""
+    return _memo(t, "parsed_ids", _parsed_ids)
+
+
+def txn_device_pairs(t: Tables) -> DataFrame:
+    """One row per account and transaction device in the window: ``ak`` (``account_key``),
+    ``account_id``, ``device_id``, ``txns`` (its transactions from that device) and the account's
+    ``id_hash`` (null for an account not registered by the as-of date)."""
+    return _memo(t, "txn_device_pairs", _txn_device_pairs)
+
+
+def account_key() -> Column:
+    """A 64-bit hash of the account number, leading the account's shuffle and sort keys: card
+    numbers share their first eight digits within a bank, so a sort by the number alone cannot
+    settle comparisons on its 8-byte prefix. The number stays in the key (no collisions)."""
+    return F.xxhash64("account_id").alias("ak")
+
+
 def sim_owners(t: Tables) -> DataFrame:
     """One row per SIM: its holder, the holder's home region and how many SIMs the holder has."""
     return _memo(t, "sim_owners", _sim_owners)
@@ -98,6 +118,21 @@ def day_words(ctx: FeatureContext) -> list[str]:
     return [f"day_bits{w}" for w in range(max(n, 1))]
 
 
+def day_bits(day: Column, ctx: FeatureContext) -> list[Column]:
+    """Aggregates: the days `day` takes in the window as a bit set, one ``bit_or`` per word of
+    ``day_words`` (null days and days outside the window set no bit)."""
+    offset = F.datediff(day, F.lit(ctx.window_start))
+    return [
+        F.bit_or(
+            F.when(
+                (offset >= w * DAY_WORD_BITS) & (offset < (w + 1) * DAY_WORD_BITS),
+                F.call_function("shiftleft", F.lit(1).cast("long"), offset - w * DAY_WORD_BITS),
+            ).otherwise(F.lit(0).cast("long"))
+        ).alias(name)
+        for w, name in enumerate(day_words(ctx))
+    ]
+
+
 def count_days(words: list[Column]) -> Column:
     """Days in a bit set given as words (a long, like ``count(DISTINCT day)``)."""
     return reduce(lambda a, b: a + b, [F.coalesce(F.bit_count(w), F.lit(0)) for w in words]).cast("long")
@@ -111,26 +146,27 @@ def _sim_owners(t: Tables) -> DataFrame:
 
 
 def _sim_cells(t: Tables, ctx: FeatureContext) -> DataFrame:
-    start = F.lit(ctx.window_start)
     day = F.col("day")
     # Rows outside the window have no bit; the as-of view has already dropped them.
-    act = t.get("activity").where((day >= start) & (day <= F.lit(ctx.as_of)))
-    offset = F.datediff(day, start)
-    words = [
-        F.bit_or(
-            F.when(
-                (offset >= w * DAY_WORD_BITS) & (offset < (w + 1) * DAY_WORD_BITS),
-                F.call_function("shiftleft", F.lit(1).cast("long"), offset - w * DAY_WORD_BITS),
-            ).otherwise(F.lit(0).cast("long"))
-        ).alias(name)
-        for w, name in enumerate(day_words(ctx))
-    ]
+    act = t.get("activity").where((day >= F.lit(ctx.window_start)) & (day <= F.lit(ctx.as_of)))
+    words = day_bits(day, ctx)
     cells = act.groupBy("msisdn", "cell_region", "imei").agg(
         *words, *[F.sum(src).alias(name) for name, src in CELL_SUMS.items()]
     )
     # A hash join built on the owners (one row per SIM) instead of sorting both sides by the
     # phone number, whose 8-byte sort prefix is shared by a whole number block.
     return cells.join(sim_owners(t).hint("shuffle_hash"), "msisdn")
+
+
+def _txn_device_pairs(t: Tables) -> DataFrame:
+    pairs = (
+        t.get("transactions")
+        .where(F.col("device_id").isNotNull())
+        .groupBy(account_key(), "account_id", "device_id")
+        .agg(F.count(F.lit(1)).alias("txns"))
+    )
+    owners = t.accounts.select(account_key(), "account_id", "id_hash")
+    return pairs.join(owners.hint("shuffle_hash"), ["ak", "account_id"], "left")
 
 
 def _cards(t: Tables) -> DataFrame:
@@ -161,10 +197,11 @@ def _cards(t: Tables) -> DataFrame:
     return sims.unionByName(accounts)
 
 
-def _holders(t: Tables) -> DataFrame:
-    parsed = (
-        t.sims.select("id_hash", "id_region", "id_birth_date", "id_gender")
-        .unionByName(t.accounts.select("id_hash", "id_region", "id_birth_date", "id_gender"))
+def _parsed_ids(t: Tables) -> DataFrame:
+    cols = ("id_hash", "id_region", "id_birth_date", "id_gender")
+    return (
+        t.sims.select(*cols)
+        .unionByName(t.accounts.select(*cols))
         .groupBy("id_hash")
         .agg(
             F.min("id_region").alias("id_region"),
@@ -172,6 +209,12 @@ def _holders(t: Tables) -> DataFrame:
             F.min("id_gender").alias("id_gender"),
         )
     )
+
+
+def _holders(t: Tables) -> DataFrame:
+    # Its own parse, not the cached ``parsed_ids``: the core groups read only the holders, and one
+    # cache is enough for them.
+    parsed = _parsed_ids(t)
     if t.registry is None:
         return parsed.select(
             "id_hash",

@@ -7,7 +7,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from core.tables import Tables
-from features.common import holders
+from features.common import account_key, count_days, day_bits, day_words, holders, sim_cells, txn_device_pairs
 from features.identity import age_on
 from features.registry import FeatureContext, Output, feature
 
@@ -34,21 +34,29 @@ def border_roaming(
 ) -> DataFrame:
     """A SIM bought to be shipped abroad roams there within days of being registered.
 
-    One row per SIM with usage in the window; ``days_reg_to_abroad`` is null when it never roamed.
-    Country codes are compared upper-case.
+    One row per SIM with usage in the window; ``days_reg_to_abroad`` is null when it never roamed
+    (in the window). Country codes are compared upper-case.
     """
     codes = [c.upper() for c in countries]
-    rows = t.get("activity").join(t.sims.select("msisdn", "reg_time"), "msisdn")
-    abroad = F.col("cell_region") == "ABROAD"
+    abroad = (
+        t.get("activity")
+        .where(F.col("cell_region") == "ABROAD")
+        .select("msisdn", "day", "roam_country")
+        .join(t.sims.select("msisdn", "reg_time"), "msisdn")
+    )
     since_reg = F.datediff(F.col("day"), F.to_date("reg_time"))
-    soon = abroad & F.upper(F.col("roam_country")).isin(codes) & since_reg.between(0, days_after_registration)
-    return rows.groupBy("msisdn").agg(
+    soon = F.upper(F.col("roam_country")).isin(codes) & since_reg.between(0, days_after_registration)
+    trips = abroad.groupBy("msisdn").agg(
         F.count_distinct(F.when(soon, F.col("day"))).alias("border_roaming_days_after_reg"),
-        F.min(F.when(abroad, since_reg)).alias("days_reg_to_abroad"),
-    ).select(
+        F.min(since_reg).alias("days_reg_to_abroad"),
+    )
+    # Every SIM with usage in the window has a row (``sim_cells`` is grouped by SIM already); only
+    # the few rows abroad are shuffled and joined with the registrations.
+    used = sim_cells(t, ctx).select("msisdn").distinct()
+    return used.join(trips, "msisdn", "left").select(
         F.lit("SIM").alias("entity_type"),
         F.col("msisdn").alias("entity_id"),
-        "border_roaming_days_after_reg",
+        F.coalesce(F.col("border_roaming_days_after_reg"), F.lit(0)).alias("border_roaming_days_after_reg"),
         "days_reg_to_abroad",
     )
 
@@ -73,20 +81,21 @@ def border_roaming(
 def age_intensity(t: Tables, ctx: FeatureContext, band_years: int = 10) -> DataFrame:
     """A 75-year-old's SIM making 60 calls a day is not used by a 75-year-old.
 
-    Medians per age band (`band_years` wide, age on the run date) are approximate percentiles of one
+    Usage per SIM is summed from ``sim_cells`` (the window's usage, already grouped by SIM). Medians
+    per age band (`band_years` wide, age on the run date) are approximate percentiles of one
     aggregation over all SIMs with usage, a handful of rows joined back (no collect); the +1 keeps
     a band whose median is zero (no SMS) from dividing by zero. Null when the holder's age is unknown.
     """
+    words = day_words(ctx)
     per_sim = (
-        t.get("activity")
-        .groupBy("msisdn")
+        sim_cells(t, ctx)
+        .groupBy("msisdn", "id_hash")
         .agg(
-            F.count_distinct("day").alias("days"),
+            count_days([F.bit_or(w) for w in words]).alias("days"),
             F.sum("calls_out").alias("calls"),
             F.sum("sms_out").alias("sms"),
             F.sum("data_mb").alias("mb"),
         )
-        .join(t.sims.select("msisdn", "id_hash"), "msisdn")
         .join(holders(t).select("id_hash", "birth_date"), "id_hash", "left")
         .select(
             "msisdn",
@@ -128,30 +137,34 @@ def txn_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
     """Transaction devices shared with accounts of other IDs, and activity abroad.
 
     IP regions are not compared across IDs: thousands of honest accounts share a city's region.
-    ``txn_device_max_ids`` is null when no transaction carried a device.
+    ``txn_device_max_ids`` is null when no transaction carried a device. Devices are read from
+    ``txn_device_pairs`` (one row per account and device, shared with ``holder_devices``); the
+    abroad days are a bit set per account, like the usage days of ``sim_cells``.
     """
-    acc = t.accounts.select("account_id", "id_hash")
-    tx = t.get("transactions").join(acc, "account_id", "left")
-    on_device = tx.where(F.col("device_id").isNotNull())
-    users = on_device.where(F.col("id_hash").isNotNull()).select("device_id", "id_hash").unionByName(
+    pairs = txn_device_pairs(t)
+    users = pairs.where(F.col("id_hash").isNotNull()).select("device_id", "id_hash").unionByName(
         t.accounts.where(F.col("open_device_id").isNotNull()).select(
             F.col("open_device_id").alias("device_id"), "id_hash"
         )
     )
     per_device = users.groupBy("device_id").agg(F.count_distinct("id_hash").alias("ids"))
     device_max = (
-        on_device.select("account_id", "device_id")
-        .distinct()
+        pairs.select("ak", "account_id", "device_id")
         .join(per_device, "device_id")
-        .groupBy("account_id")
+        .groupBy("ak", "account_id")
         .agg(F.max("ids").alias("txn_device_max_ids"))
     )
     abroad = F.col("ip_region") == "ABROAD"
-    flows = tx.groupBy("account_id").agg(
-        F.try_divide(F.sum(abroad.cast("int")).cast("double"), F.count("ip_region")).alias("txn_abroad_share"),
-        F.count_distinct(F.when(abroad, F.to_date("ts"))).alias("txn_abroad_days"),
+    flows = (
+        t.get("transactions")
+        .select("account_id", account_key(), F.when(abroad, F.to_date("ts")).alias("abroad_day"), "ip_region")
+        .groupBy("ak", "account_id")
+        .agg(
+            F.try_divide(F.sum(abroad.cast("int")).cast("double"), F.count("ip_region")).alias("txn_abroad_share"),
+            count_days(day_bits(F.col("abroad_day"), ctx)).alias("txn_abroad_days"),
+        )
     )
-    return flows.join(device_max, "account_id", "left").select(
+    return flows.join(device_max, ["ak", "account_id"], "left").select(
         F.lit("ACCOUNT").alias("entity_type"),
         F.col("account_id").alias("entity_id"),
         "txn_device_max_ids",
@@ -177,16 +190,11 @@ def holder_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
 
     The holder's usual devices are the devices of the holder's *other* accounts (opening device or
     transaction device). Null when the account made no transaction with a device, or when no other
-    account of the holder has a known device (nothing to compare with).
+    account of the holder has a known device (nothing to compare with). Read from
+    ``txn_device_pairs``: a device's share of the account's transactions is its transaction count.
     """
-    acc = t.accounts.select("account_id", "id_hash")
-    on_device = (
-        t.get("transactions")
-        .where(F.col("device_id").isNotNull())
-        .select("account_id", "device_id")
-        .join(acc, "account_id")
-    )
-    seen = on_device.select("id_hash", "device_id", "account_id").unionByName(
+    pairs = txn_device_pairs(t).where(F.col("id_hash").isNotNull())
+    seen = pairs.select("id_hash", "device_id", "account_id").unionByName(
         t.accounts.where(F.col("open_device_id").isNotNull()).select(
             "id_hash", F.col("open_device_id").alias("device_id"), "account_id"
         )
@@ -195,12 +203,15 @@ def holder_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
     # accounts have any known device.
     per_device = seen.groupBy("id_hash", "device_id").agg(F.count(F.lit(1)).alias("device_accounts"))
     per_holder = seen.groupBy("id_hash").agg(F.count_distinct("account_id").alias("holder_device_accounts"))
-    tx = on_device.join(per_device, ["id_hash", "device_id"]).join(per_holder, "id_hash")
+    tx = pairs.join(per_device, ["id_hash", "device_id"]).join(per_holder, "id_hash")
     # This account counts in both: a device is foreign when it appears on no *other* account.
-    foreign = (F.col("device_accounts") <= 1).cast("double")
+    foreign = F.when(F.col("device_accounts") <= 1, F.col("txns")).otherwise(0)
     return (
-        tx.groupBy("account_id")
-        .agg(F.avg(foreign).alias("_share"), F.max("holder_device_accounts").alias("_others"))
+        tx.groupBy("ak", "account_id")
+        .agg(
+            (F.sum(foreign) / F.sum("txns")).alias("_share"),
+            F.max("holder_device_accounts").alias("_others"),
+        )
         .select(
             F.lit("ACCOUNT").alias("entity_type"),
             F.col("account_id").alias("entity_id"),

@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from core.tables import Tables
-from features.common import cards, holders
+from features.common import cards, count_days, day_words, holders, parsed_ids, sim_cells
 from features.identity import province
 from features.registry import FeatureContext, Output, feature
-
-
-def _parsed_ids(t: Tables) -> DataFrame:
-    """What the ID number itself says (region of issue, birth date, gender), one row per ID."""
-    cols = ("id_hash", "id_region", "id_birth_date", "id_gender")
-    return (
-        t.sims.select(*cols)
-        .unionByName(t.accounts.select(*cols))
-        .groupBy("id_hash")
-        .agg(
-            F.min("id_region").alias("id_region"),
-            F.min("id_birth_date").alias("id_birth_date"),
-            F.min("id_gender").alias("id_gender"),
-        )
-    )
 
 
 @feature(
@@ -67,7 +52,7 @@ def registry_checks(t: Tables, ctx: FeatureContext, recent_days: int = 180) -> D
     return (
         cards(t)
         .select("entity_type", "entity_id", "id_hash", "opened_at")
-        .join(_parsed_ids(t), "id_hash", "left")
+        .join(parsed_ids(t), "id_hash", "left")
         .join(reg, "id_hash", "left")
         .select(
             "entity_type",
@@ -109,7 +94,7 @@ def id_profile(t: Tables, ctx: FeatureContext) -> DataFrame:
     return (
         holders(t)
         .select("id_hash", "gender")
-        .join(_parsed_ids(t).select("id_hash", "id_region"), "id_hash", "left")
+        .join(parsed_ids(t).select("id_hash", "id_region"), "id_hash", "left")
         .select(
             "id_hash",
             F.when(gender.isin("M", "F"), (gender == "M").cast("int")).alias("holder_is_male"),
@@ -136,32 +121,32 @@ def id_profile(t: Tables, ctx: FeatureContext) -> DataFrame:
 def usage_vs_id_region(t: Tables, ctx: FeatureContext) -> DataFrame:
     """Main domestic usage place of each SIM (most distinct days; ties to the lower code).
 
-    Null when the SIM had no domestic traffic or the compared region is missing or malformed.
+    Read from ``sim_cells`` (the window's usage per SIM and cell region, days as bit sets, grouped
+    by SIM): the days in a province are the union of its counties' day sets. Null when the SIM had
+    no domestic traffic or the compared region is missing or malformed.
     """
-    act = (
-        t.get("activity")
+    words = day_words(ctx)
+    per_county = (
+        sim_cells(t, ctx)
         .where(province(F.col("cell_region")).isNotNull())
-        .select("msisdn", "day", "cell_region", province(F.col("cell_region")).alias("prov"))
+        .groupBy("msisdn", "cell_region")
+        .agg(*[F.bit_or(w).alias(w) for w in words])
+        .withColumn("prov", province(F.col("cell_region")))
     )
+    per_prov = per_county.groupBy("msisdn", "prov").agg(*[F.bit_or(w).alias(w) for w in words])
 
-    def main(key: str) -> DataFrame:
-        ranked = Window.partitionBy("msisdn").orderBy(F.col("days").desc(), F.col(key).asc())
-        return (
-            act.groupBy("msisdn", key)
-            .agg(F.count_distinct("day").alias("days"))
-            .withColumn("_rn", F.row_number().over(ranked))
-            .where("_rn = 1")
-            .select("msisdn", F.col(key).alias(f"main_{key}"))
-        )
+    def main(frame: DataFrame, key: str) -> DataFrame:  # most days first, then the lower code
+        first = F.min(F.struct((-count_days([F.col(w) for w in words])).alias("d"), F.col(key).alias("k")))
+        return frame.groupBy("msisdn").agg(first.getField("k").alias(f"main_{key}"))
 
     sims = t.sims.select("msisdn", "id_hash", "outlet_region").join(
-        _parsed_ids(t).select("id_hash", "id_region"), "id_hash", "left"
+        parsed_ids(t).select("id_hash", "id_region"), "id_hash", "left"
     )
     id_prov = province(F.col("id_region"))
     outlet = F.when(F.col("outlet_region").rlike(r"^[0-9]{6}$"), F.col("outlet_region"))
     return (
-        main("prov")
-        .join(main("cell_region"), "msisdn")
+        main(per_prov, "prov")
+        .join(main(per_county, "cell_region"), "msisdn")
         .join(sims, "msisdn")
         .select(
             F.lit("SIM").alias("entity_type"),

@@ -4,11 +4,11 @@ where the holder's other SIMs live."""
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from core.tables import Tables
-from features.common import cards, holders
+from features.common import cards, holders, sim_cells
 from features.identity import age_on, province
 from features.known_labels import confirmed_misuse
 from features.registry import FeatureContext, Output, feature
@@ -117,42 +117,79 @@ def holder_channels(t: Tables, ctx: FeatureContext) -> DataFrame:
 def site_batches(t: Tables, ctx: FeatureContext, window_days: int = 7) -> DataFrame:
     """Batch openings: one outlet (or bank branch) registering cards for many IDs in a short window.
 
-    Each registration is spread over the days it is "near" (day +- window_days), deduplicated per
-    (site, day, ID) and counted per day: the cost is linear in registrations whatever the outlet. Null when the card
-    has no site (online openings).
+    An ID is counted on day d at a site when one of its cards there opened within `window_days` of
+    d: each ID covers the union of the intervals [day - w, day + w] around its opening days. Each
+    opening day (in day order per site and ID) adds its interval from where the previous one ended,
+    so the intervals of one ID never overlap, and a running sum of +1 at each interval's start and
+    -1 after its end, per site in day order, is the number of IDs covering a day. The cost is
+    linear in registrations (no row per card and nearby day), and an outlet with 50,000 cards is
+    one sorted run of its opening days. The same sweep over the no-face-check SIMs and over the
+    cards of holders aged 65 or more at opening gives the other two counts. Null when the card has
+    no site (online openings).
     """
+    w = window_days
+    site = ["entity_type", "site_id"]
     h = holders(t).select("id_hash", "birth_date")
     c = (
         cards(t)
-        .where(F.col("site_id").isNotNull())
+        .where(F.col("site_id").isNotNull() & F.col("opened_at").isNotNull())
         .join(h, "id_hash", "left")
         .select(
             "entity_type",
             "entity_id",
             "site_id",
             "id_hash",
-            F.to_date("opened_at").alias("day"),
+            F.unix_date(F.to_date("opened_at")).alias("day"),
             ((F.col("entity_type") == "SIM") & ~F.coalesce(F.col("face_verified"), F.lit(False))).alias("noface"),
             F.coalesce(age_on(F.col("birth_date"), F.col("opened_at")) >= 65, F.lit(False)).alias("elderly"),
         )
+        # One shuffle by site: the per-ID sort, the events per day and the running count all keep it.
+        .repartition(*site)
     )
-    w = window_days
-    near = (
-        c.select(
-            "entity_type", "site_id", "id_hash", "noface", "elderly",
-            F.explode(F.sequence(F.date_sub("day", w), F.date_add("day", w))).alias("day"),
-        )
-        .groupBy("entity_type", "site_id", "day", "id_hash")
-        .agg(F.max("noface").cast("int").alias("noface"), F.max("elderly").cast("int").alias("elderly"))
-        .groupBy("entity_type", "site_id", "day")
-        .agg(
-            F.count(F.lit(1)).alias("site_window_ids"),
-            F.sum("noface").alias("site_window_noface_ids"),
-            F.sum("elderly").alias("site_window_elderly_ids"),
-        )
+    by_id = Window.partitionBy(*site, "id_hash").orderBy("day")
+    before = by_id.rowsBetween(Window.unboundedPreceding, -1)
+    day = F.col("day")
+    # Per card, in day order per site and ID: the ID's previous opening day there, of any card, of
+    # a SIM without face check, of a card opened at 65 or more. Cards of one ID opened the same day
+    # get an empty interval (their +1 and -1 fall on the same day and cancel).
+    kinds = ("all", "noface", "elderly")
+    days = c.select(
+        *site,
+        "day",
+        F.lit(1).alias("all"),
+        F.col("noface").cast("int").alias("noface"),
+        F.col("elderly").cast("int").alias("elderly"),
+        F.lag("day").over(by_id).alias("prev_all"),
+        F.last(F.when(F.col("noface"), day), ignorenulls=True).over(before).alias("prev_noface"),
+        F.last(F.when(F.col("elderly"), day), ignorenulls=True).over(before).alias("prev_elderly"),
     )
-    return c.join(near, ["entity_type", "site_id", "day"]).select(
-        "entity_type", "entity_id", "site_window_ids", "site_window_noface_ids", "site_window_elderly_ids"
+
+    def event(at: Column, deltas: dict[str, Column]) -> Column:
+        return F.struct(at.alias("at"), *[deltas.get(k, F.lit(0)).alias(k) for k in kinds])
+
+    # Each day's interval starts where the previous one ended, and ends after day + w.
+    starts = [
+        event(F.greatest(day - w, F.coalesce(F.col(f"prev_{k}") + w + 1, day - w)), {k: F.col(k)}) for k in kinds
+    ]
+    end = event(day + w + 1, {k: -F.col(k) for k in kinds})
+    events = (
+        days.select(*site, F.explode(F.array(*starts, end)).alias("e"))
+        .select(*site, "e.*")
+        .groupBy(*site, "at")
+        .agg(*[F.sum(k).alias(k) for k in kinds])
+        .select(*site, "at", F.lit(None).cast("string").alias("entity_id"), *kinds)
+    )
+    # The cards themselves are the queries: on a day, the intervals that start that day count and
+    # those that ended the day before do not, so events sort before the cards of their day.
+    queries = c.select(*site, F.col("day").alias("at"), "entity_id", *[F.lit(0).cast("long").alias(k) for k in kinds])
+    running = Window.partitionBy(*site).orderBy("at", F.col("entity_id").asc_nulls_first()).rowsBetween(
+        Window.unboundedPreceding, 0
+    )
+    names = {"all": "site_window_ids", "noface": "site_window_noface_ids", "elderly": "site_window_elderly_ids"}
+    return (
+        events.unionByName(queries)
+        .select("entity_type", "entity_id", *[F.sum(k).over(running).alias(names[k]) for k in kinds])
+        .where(F.col("entity_id").isNotNull())
     )
 
 
@@ -213,29 +250,32 @@ def site_vs_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
 
     Unlike the hukou (migrants live far from it), this compares with where the holder lives now.
     The card's own usage is left out. Null when the holder has no other SIM with domestic traffic.
+    Read from ``sim_cells``; per holder, the SIMs used and how many in each province (a map), per
+    SIM the provinces it was used in: two joins onto the cards.
     """
     used = (
-        t.get("activity")
-        .select("msisdn", province(F.col("cell_region")).alias("prov"))
+        sim_cells(t, ctx)
+        .select("msisdn", "id_hash", province(F.col("cell_region")).alias("prov"))
         .where(F.col("prov").isNotNull())
         .distinct()
-        .join(t.sims.select("msisdn", "id_hash"), "msisdn")
     )
-    in_prov = used.groupBy("id_hash", "prov").agg(F.count(F.lit(1)).alias("sims_in_prov"))
+    per_holder = (
+        used.groupBy("id_hash", "prov")
+        .agg(F.count(F.lit(1)).alias("n"))
+        .groupBy("id_hash")
+        .agg(F.map_from_entries(F.collect_list(F.struct("prov", "n"))).alias("sims_by_prov"))
+    )
     sims_used = used.groupBy("id_hash").agg(F.count_distinct("msisdn").alias("sims_used"))
-    own_prov = used.select(F.col("msisdn").alias("entity_id"), "prov", F.lit(1).alias("own_in_prov"))
-    own_used = used.select(F.col("msisdn").alias("entity_id"), F.lit(1).alias("own_used")).distinct()
+    own = used.groupBy(F.col("msisdn").alias("entity_id")).agg(F.collect_set("prov").alias("own_provs"))
     c = cards(t).select("entity_type", "entity_id", "id_hash", province(F.col("site_region")).alias("prov"))
     is_sim = F.col("entity_type") == "SIM"
-    others_total = F.coalesce("sims_used", F.lit(0)) - F.when(is_sim, F.coalesce("own_used", F.lit(0))).otherwise(0)
-    others_here = F.coalesce("sims_in_prov", F.lit(0)) - F.when(is_sim, F.coalesce("own_in_prov", F.lit(0))).otherwise(
-        0
-    )
+    own_here = F.coalesce(F.array_contains("own_provs", F.col("prov")).cast("int"), F.lit(0))
+    own_used = F.col("own_provs").isNotNull().cast("int")
+    others_total = F.coalesce("sims_used", F.lit(0)) - F.when(is_sim, own_used).otherwise(0)
+    others_here = F.coalesce(F.col("sims_by_prov")[F.col("prov")], F.lit(0)) - F.when(is_sim, own_here).otherwise(0)
     return (
-        c.join(sims_used, "id_hash", "left")
-        .join(in_prov, ["id_hash", "prov"], "left")
-        .join(own_prov, ["entity_id", "prov"], "left")
-        .join(own_used, "entity_id", "left")
+        c.join(per_holder.join(sims_used, "id_hash"), "id_hash", "left")
+        .join(own, "entity_id", "left")
         .select(
             "entity_type",
             "entity_id",
