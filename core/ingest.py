@@ -47,6 +47,22 @@ class IngestResult:
     absent: dict[str, str] = field(default_factory=dict)  # optional tables not delivered
     ge_context: Any = None  # the Great Expectations context holding this run's results (Data Docs)
 
+    own_cache: set[str] = field(default_factory=set)  # tables whose clean rows have their own cache
+
+    def release_validation(self) -> None:
+        """Fill the de-identified tables' caches, then drop the validation caches they are read from.
+
+        Call once the quarantine has been written: from then on only the clean tables are read,
+        and holding two copies of a table crowds the feature stage's own caches out of memory
+        (onto disk). One count per such table; the features would fill these caches anyway. A
+        table without ID numbers keeps its validation cache, which its clean rows are read from.
+        """
+        attr = {contract: name for name, contract in Tables.CONTRACT_NAME.items()}
+        for name in sorted(self.own_cache):
+            getattr(self.tables, attr[name]).count()
+        for name in self.own_cache:
+            self.quality[name].unpersist()
+
 
 def normalise(df: DataFrame, contract: TableContract, run_date: dt.date | None = None) -> DataFrame:
     """Trim strings, normalise ID numbers, add ``_id_valid`` and ``_after_run_date`` flags.
@@ -71,6 +87,11 @@ def normalise(df: DataFrame, contract: TableContract, run_date: dt.date | None =
             F.when(F.col("entity_type") == "PERSON", normalise_id(F.col("entity_id"))).otherwise(F.col("entity_id")),
         )
     return out
+
+
+def carries_personal_ids(contract: TableContract) -> bool:
+    """Whether :func:`deidentify` rewrites the table (ID numbers, names or person labels in it)."""
+    return contract.name == "labels" or "id_number" in contract.columns
 
 
 def deidentify(df: DataFrame, contract: TableContract, key: bytes, keep_name: bool) -> DataFrame:
@@ -127,10 +148,14 @@ def ingest(spark: SparkSession, cfg: Config, key: bytes, only: tuple[str, ...] |
         quality = validate_table(normalise(raw, contract, cutoff), name, specs, result.ge_context, run_id=cfg.run_date.isoformat())
         result.quality[name] = quality
         result.quarantine[name] = deidentify(quality.quarantine, contract, key, keep_name=False)
-        # Hashing and name normalisation run once: every feature group reads these tables.
         clean = deidentify(
             quality.clean.drop("_source_file", "_cast_failures", "_id_valid", "_after_run_date"), contract, key, True
-        ).persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        if carries_personal_ids(contract):
+            # Hashing and name normalisation run once: every feature group reads these tables.
+            clean = clean.persist(StorageLevel.MEMORY_AND_DISK)
+            result.own_cache.add(name)
+        # Else the clean rows are read straight from the validation cache (a filter): one copy.
         frames[name] = clean
         log.info(
             "table %s: %d rows in, %d clean, %d quarantined",

@@ -44,7 +44,9 @@ def run_validate(ctx: JobContext, only: tuple[str, ...] | None = None) -> Ingest
                     ctx.publisher.stage_local_dir(DATA_QUALITY, tmp, "data_docs")
                 ctx.summary["data_docs"] = f"{ctx.publisher.final_path(DATA_QUALITY)}/data_docs/index.html"
             ctx.publisher.stage_text(DATA_QUALITY, "quality.json", to_json(quality_section(ctx.summary)))
-    check_quality(result.quality, ctx.cfg.expectations)
+        check_quality(result.quality, ctx.cfg.expectations)
+        # Past the gate: the features read only the clean tables from here on.
+        result.release_validation()
     return result
 
 
