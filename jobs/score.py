@@ -18,6 +18,7 @@ from models.explain import add_reasons
 from models.registry import load_champion
 from models.train import predict
 from policy.lists import apply_tiers, capped_thresholds, evidence
+from policy.rules import rule_inputs
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ LIST_COLUMNS = (
     "model_version",
     "run_id",
 )
+# What the listing decisions read besides the rules' inputs (see `run_score`).
+DECISION_COLUMNS = ("entity_type", "entity_id", "recipient", "id_hash", "id_masked", "opened_at", "closed", "score")
+CARD_KEY = ["entity_type", "entity_id"]
 
 
 def descriptions() -> dict[str, str]:
@@ -82,7 +86,13 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
         missing = [c for c in cols if c not in features.columns]
         if missing:
             log.warning("features absent at scoring, treated as missing: %s", ", ".join(missing))
-        scored = predict(champion.model, null_columns(features, cols))
+        values = null_columns(features, cols)
+        scored = predict(champion.model, values)
+        # The decisions carry only the score and what the rules read; the feature values join
+        # back for the listed cards alone, for their reasons. Carrying every feature through the
+        # evidence (a window over the holder) and its cache cost about 40 s at 1M persons.
+        rule_cols = [c for c in rule_inputs(cfg.policy) if c in scored.columns and c not in DECISION_COLUMNS]
+        scored = scored.select(*DECISION_COLUMNS, *rule_cols)
         tiers = cfg.policy.tiers
         from_model = tiers.source == "model"
         high = champion.thresholds.get("high") if from_model else None
@@ -102,6 +112,12 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
             F.lit(run_id).alias("run_id"),
         ]
         listed = decisions.where("listed")
+        # A semi-join reads the feature values of the listed cards only (their keys broadcast
+        # when few), then the listed rows take them on.
+        listed_values = values.select(*CARD_KEY, *[c for c in cols if c not in listed.columns]).join(
+            listed.select(*CARD_KEY), CARD_KEY, "left_semi"
+        )
+        listed = listed.join(listed_values, CARD_KEY)
         explained = add_reasons(
             champion.model, listed, cols, descriptions(), cfg.model.reasons_top_k, exclude=["is_account"]
         )

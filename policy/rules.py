@@ -92,6 +92,12 @@ def reserved_phone_other_id(cfg: PolicyConfig) -> Column:
     return F.col("reserved_phone_other_id") == 1
 
 
+def rule_inputs(cfg: PolicyConfig) -> tuple[str, ...]:
+    """Feature columns the configured rules read (their declared `needs`), in rule order."""
+    names = dict.fromkeys((*cfg.rules, *cfg.list_on_rules))
+    return tuple(dict.fromkeys(c for n in names for c in _RULES[n].needs))
+
+
 def known_rules() -> set[str]:
     return set(_RULES)
 

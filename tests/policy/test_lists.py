@@ -154,3 +154,37 @@ def test_capped_listing_is_reported(spark: SparkSession) -> None:
     assert "**Listing capped.** 50.00% of the 1,000 open cards" in text
     assert "cap of 5.00% (`policy.tiers.max_listed_share`)" in text
     assert f"MEDIUM at ≥ {medium:.3f}" in text
+
+
+def test_decisions_need_only_the_rules_declared_inputs(spark: SparkSession) -> None:
+    """Scoring narrows the frame to DECISION_COLUMNS + rule_inputs before deciding: every rule
+    must declare what it reads, or it would stop firing there. Same decisions either way."""
+    from jobs.score import DECISION_COLUMNS
+    from policy.rules import known_rules, rule_inputs
+
+    cfg = PolicyConfig(rules=tuple(sorted(known_rules())), list_on_rules=("CONFIRMED_MISUSE", "ID_STATUS_INVALID"))
+    inputs = rule_inputs(cfg)
+    assert set(inputs) == {"sims_same_operator", "opened_corporate", "sims_total", "id_status_invalid",
+                           "reserved_phone_other_id"}
+    assert len(inputs) == len(set(inputs))
+    cols = "sims_same_operator DOUBLE, opened_corporate DOUBLE, sims_total DOUBLE, id_status_invalid DOUBLE, " \
+           "reserved_phone_other_id DOUBLE, unrelated_feature DOUBLE"
+
+    def row(eid: str, score: float, same_op: float = 1.0, total: float = 1.0, invalid: float = 0.0,
+            other_id: float = 0.0, etype: str = "SIM") -> tuple:
+        return (etype, eid, "CMCC", f"h-{eid}", "1101**", OPENED, False, score,
+                same_op, 0.0, total, invalid, other_id, 9.0)
+
+    full = spark.createDataFrame(
+        [row("plain", 0.2), row("operator", 0.2, same_op=7.0), row("total", 0.2, total=12.0),
+         row("invalid", 0.2, invalid=1.0), row("phone", 0.2, other_id=1.0, etype="ACCOUNT"), row("high", 0.9)],
+        "entity_type STRING, entity_id STRING, recipient STRING, id_hash STRING, id_masked STRING, "
+        "opened_at TIMESTAMP, closed BOOLEAN, score DOUBLE, " + cols,
+    )
+    narrow = full.select(*DECISION_COLUMNS, *inputs)
+    wide = decide(full, None, None, (0.8, 0.5), cfg, D).drop("unrelated_feature")
+    got = decide(narrow, None, None, (0.8, 0.5), cfg, D)
+    assertDataFrameEqual(got.select(*wide.columns), wide)
+    hits = {r["entity_id"]: r["rule_hits"] for r in wide.collect()}
+    assert hits["operator"] == ["SIMS_OVER_OPERATOR_LIMIT"] and hits["total"] == ["SIMS_OVER_TOTAL_LIMIT"]
+    assert hits["invalid"] == ["ID_STATUS_INVALID"] and hits["phone"] == ["RESERVED_PHONE_OTHER_ID"]
