@@ -92,10 +92,14 @@ def reserved_phone_other_id(cfg: PolicyConfig) -> Column:
     return F.col("reserved_phone_other_id") == 1
 
 
+def _configured(cfg: PolicyConfig) -> list[str]:
+    """Rule names reported or listing on, each once, in configuration order."""
+    return list(dict.fromkeys((*cfg.rules, *cfg.list_on_rules)))
+
+
 def rule_inputs(cfg: PolicyConfig) -> tuple[str, ...]:
     """Feature columns the configured rules read (their declared `needs`), in rule order."""
-    names = dict.fromkeys((*cfg.rules, *cfg.list_on_rules))
-    return tuple(dict.fromkeys(c for n in names for c in _RULES[n].needs))
+    return tuple(dict.fromkeys(c for n in _configured(cfg) for c in _RULES[n].needs))
 
 
 def known_rules() -> set[str]:
@@ -108,7 +112,7 @@ def rules() -> dict[str, Rule]:
 
 def rule_hits(cfg: PolicyConfig, available: set[str]) -> Column:
     """array<string> of the configured rules that fire; a rule whose inputs are absent cannot fire."""
-    names = list(dict.fromkeys((*cfg.rules, *cfg.list_on_rules)))
+    names = _configured(cfg)
     hits = [
         F.when(F.coalesce(_RULES[n].fn(cfg), F.lit(False)), F.lit(n))
         for n in names
