@@ -61,8 +61,14 @@ def release(t: Tables) -> None:
 
 
 def cards(t: Tables) -> DataFrame:
-    """SIMs and accounts in one shape: who holds it, when and where it was opened, by what channel."""
-    return _memo(t, "cards", _cards)
+    """SIMs and accounts in one shape: who holds it, when and where it was opened, by what channel.
+
+    Cached partitioned by the holder (``id_hash``) into the session's shuffle partitions: once
+    filled, per-holder windows, aggregates and joins over it need no shuffle of their own, and
+    every group reading it starts from parts of even size (the union of the two scans gave 5
+    uneven parts at 1M persons on 2 cores).
+    """
+    return _memo(t, "cards", lambda tt: _cards(tt).repartition("id_hash"))
 
 
 def holders(t: Tables) -> DataFrame:
