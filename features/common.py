@@ -65,8 +65,8 @@ def cards(t: Tables) -> DataFrame:
 
     Cached partitioned by the holder (``id_hash``) into the session's shuffle partitions: once
     filled, per-holder windows, aggregates and joins over it need no shuffle of their own, and
-    every group reading it starts from parts of even size (the union of the two scans gave 5
-    uneven parts at 1M persons on 2 cores).
+    every group reading it starts from that many parts of even size (at 1M persons on 2 cores the
+    union of the two scans gave 5 parts).
     """
     return _memo(t, "cards", lambda tt: _cards(tt).repartition("id_hash"))
 
