@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from core.io import prior_run_dates
-from features.registry import registry
+from features.registry import key_columns, registry
 from jobs.context import JobContext
 from jobs.features import null_columns
 from jobs.train import start_tracking
@@ -39,7 +39,7 @@ LIST_COLUMNS = (
 )
 # What the listing decisions read besides the rules' inputs (see `run_score`).
 DECISION_COLUMNS = ("entity_type", "entity_id", "recipient", "id_hash", "id_masked", "opened_at", "closed", "score")
-CARD_KEY = ["entity_type", "entity_id"]
+CARD_KEY = list(key_columns("card"))
 
 
 def descriptions() -> dict[str, str]:
