@@ -19,7 +19,7 @@ CHECK_CHARS = "10X98765432"
 
 FIXABLE = ("id_lower_x", "id_fullwidth", "id_spaces", "name_spaces", "name_fullwidth")
 INVALID = {
-    "sim_registrations": ("bad_checksum", "msisdn_length", "null_required", "unknown_operator",
+    "sim_registrations": ("bad_checksum", "msisdn_length", "null_required", "blank_operator",
                           "unknown_channel", "duplicate_key", "future_time"),
     "bank_accounts": ("bad_checksum", "null_required", "unknown_channel", "duplicate_key", "future_time"),
 }
@@ -85,8 +85,8 @@ def inject(rng: np.random.Generator, table: str, df: pd.DataFrame, honest: np.nd
             col = ("id_number", time_col, code_col)[int(rng.integers(0, 3))]
             df.at[row, col] = -1 if col == time_col else None
             what = f"{col} is null"
-        elif kind == "unknown_operator":
-            df.at[row, code_col], what = "CMCX", "unknown operator CMCX"
+        elif kind == "blank_operator":  # any non-empty code is valid (an MVNO's has no fixed format)
+            df.at[row, code_col], what = "   ", "operator is blank"
         elif kind == "unknown_channel":
             value = "KIOSK" if table == "sim_registrations" else "BRANCH"
             df.at[row, "channel"], what = value, f"unknown channel {value}"

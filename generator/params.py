@@ -6,6 +6,8 @@ share above zero gets at least one person in each chunk, so that small worlds st
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import ConfigDict, Field, model_validator
 from pydantic.dataclasses import dataclass
 
@@ -86,6 +88,11 @@ class GeneratorConfig:
     # -- dirty rows ---------------------------------------------------------------------
     dirty_row_share: Share = Field(default=0.01, ge=0, le=0.2)
     dirty_fixable_fraction: Share = Field(default=0.6, ge=0, le=1)
+
+    # -- code formats (generator/codes.py) -----------------------------------------------
+    # plain: MVNO01, ICBC, 15-digit IMEIs; varied: the formats other senders use (MVNO_170, CNAPS
+    # bank codes, outlet ids with a Chinese prefix, prefixed device ids). The contract fixes neither.
+    code_style: Literal["plain", "varied"] = "plain"
 
     @model_validator(mode="after")
     def _consistent(self) -> GeneratorConfig:

@@ -23,6 +23,7 @@ import pyarrow as pa
 from core.contract import TABLES
 from generator.activity import sim_activity, transactions
 from generator.cards import corporate_sims, honest_accounts, honest_sims
+from generator.codes import restyle
 from generator.dirty import inject
 from generator.labels import make_labels, make_registry
 from generator.params import GeneratorConfig
@@ -185,6 +186,7 @@ def generate_world(out_dir: str | Path, cfg: GeneratorConfig, as_of: dt.date, fm
             "labels": to_arrow(labels, schemas["labels"]),
         }
         for name, table in tables.items():
+            table = restyle(name, table, cfg.code_style)
             write_part(table, out / "input" / name, ci, fmt, csv_encoding)
             rows[name] += table.num_rows
 

@@ -77,7 +77,7 @@ def test_every_dirty_kind_appears_in_a_larger_world(tmp_path: Path) -> None:
     what = " | ".join(dirty["what"])
     for text in ("lower-case x", "full-width digits", "id_number with spaces", "name with spaces",
                  "full-width space", "check character wrong", "digits (true number", "is null",
-                 "unknown operator", "unknown channel", "delivered twice", "in the future"):
+                 "operator is blank", "unknown channel", "delivered twice", "in the future"):
         assert text in what, text
     assert summary["dirty_rows"]["fixable"] > summary["dirty_rows"]["invalid"]
 
