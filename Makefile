@@ -8,13 +8,14 @@ DEMO_DIR ?= demo
 DEMO_PERSONS ?= 20000
 DEMO_RUN_DATE ?= 2026-06-30
 
-.PHONY: venv demo test lint bench clean help
+.PHONY: venv demo test lint bench worlds clean help
 
 help:
 	@echo "make demo   - set up, generate a $(DEMO_PERSONS)-person world, run the whole job (outputs under $(DEMO_DIR)/)"
 	@echo "make test   - set up and run the test suite"
 	@echo "make lint   - ruff + mypy"
 	@echo "make bench  - benchmark 100k and 1M-person worlds (results: benchmarks/results/latest.md)"
+	@echo "make worlds - the whole job on every generator setting of conf/worlds/, judged by each world's truth"
 
 $(STAMP): setup.py
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH"; exit 1; }
@@ -38,6 +39,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.harness --sizes 100000,1000000 --out benchmarks/results
+
+WORLDS_PERSONS ?= 20000
+WORLDS ?= demo,scarce-negatives,loud-confounders
+worlds: $(STAMP)
+	$(PY) scripts/worlds.py --persons $(WORLDS_PERSONS) --worlds $(WORLDS) --out worlds-out
 
 clean:
 	rm -rf $(DEMO_DIR) .pytest_cache

@@ -225,9 +225,9 @@ def _reasons_share(spark: Any, cfg: Any, features_path: str, medium: float) -> d
     listing cap) vs a plain prediction of every card."""
     from pyspark.sql import functions as F
 
+    from jobs.context import start_tracking
     from jobs.features import null_columns
     from jobs.score import descriptions
-    from jobs.train import start_tracking
     from models.explain import add_reasons
     from models.registry import load_champion
     from models.train import predict
@@ -287,13 +287,13 @@ def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bo
     job_log.addHandler(StageMarks(sampler))
 
     from core.spark import get_spark
-    from pipelines.daily import STEPS, run_pipeline
+    from pipelines.daily import RUN, run_pipeline
 
     t_start = time.perf_counter()
     spark = get_spark(cfg.spark, cfg.run.timezone)
     out["spark_start_seconds"] = round(time.perf_counter() - t_start, 2)
     t_job = time.perf_counter()
-    summary = run_pipeline(cfg, STEPS)
+    summary = run_pipeline(cfg, RUN)
     out["job_seconds"] = round(time.perf_counter() - t_job, 2)
     out["job_peak_mb"] = round(sampler.peak, 1)
     sampler.mark("(references)")

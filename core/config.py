@@ -117,9 +117,79 @@ class XgbParams:
 
 
 @dataclass(frozen=True, config=STRICT)
+class PointInTimeConfig:
+    """Training rows from feature snapshots taken before each label arrived (models/dataset.py).
+
+    A labelled card trains on the latest snapshot dated before its label's day, so nothing the
+    label caused (a freeze, silence, a closed account) reaches the model. Labels older than the
+    oldest snapshot train on the oldest one (``oldest``), are left out (``drop``), or take the run
+    date's row when nothing was done to the card (``unaffected``; models.dataset.snapshot_for).
+    """
+
+    snapshot_days_back: tuple[int, ...] = (14, 28)
+    older_labels: Literal["oldest", "drop", "unaffected"] = "unaffected"
+
+    @field_validator("snapshot_days_back")
+    @classmethod
+    def _positive_distinct(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(d < 1 for d in value) or len(set(value)) != len(value):
+            raise ValueError("snapshot_days_back: distinct whole days, each at least 1")
+        return tuple(sorted(value))
+
+
+@dataclass(frozen=True, config=STRICT)
+class BacktestConfig:
+    """Train on what was known `horizon_days` before the run date, score as of then, and measure
+    on the cards first confirmed since (models/backtest.py)."""
+
+    horizon_days: int = Field(default=14, ge=1)
+    min_positives: int = Field(default=5, ge=1)  # fewer new confirmations: no measurement, fixed tiers
+    # Feature columns of the naive baseline kept beside every backtest (labelled rows only).
+    baseline_features: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, config=STRICT)
+class Candidate:
+    """One setting of the training choices the backtest compares (unset: the configured value)."""
+
+    name: str
+    negatives_per_positive: float | None = Field(default=None, ge=0)
+    class_weight: Literal["balanced", "none"] | None = None
+    max_depth: int | None = Field(default=None, ge=1)
+    n_estimators: int | None = Field(default=None, ge=1)
+    learning_rate: float | None = Field(default=None, gt=0)
+    older_labels: Literal["oldest", "drop", "unaffected"] | None = None
+
+
+@dataclass(frozen=True, config=STRICT)
+class TuningConfig:
+    """Choose the training setting per run by the backtest on the deployment's own labels."""
+
+    enabled: bool = True
+    # A candidate replaces the configured setting only when its backtest average precision beats
+    # the configured one's in at least this share of paired bootstrap resamples.
+    min_win_share: float = Field(default=0.9, gt=0.5, le=1.0)
+    time_budget_minutes: float = Field(default=20.0, gt=0)  # candidates after this are not tried
+    candidates: tuple[Candidate, ...] = ()
+
+    @field_validator("candidates")
+    @classmethod
+    def _unique(cls, value: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+        names = [c.name for c in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"candidate names must be unique: {names}")
+        return value
+
+
+@dataclass(frozen=True, config=STRICT)
 class ModelConfig:
     seed: int = 42
     xgb: XgbParams = Field(default_factory=XgbParams)
+    # balanced: scale_pos_weight = negatives / positives of the training rows; none: 1.
+    class_weight: Literal["balanced", "none"] = "balanced"
+    point_in_time: PointInTimeConfig = Field(default_factory=PointInTimeConfig)
+    backtest: BacktestConfig = Field(default_factory=BacktestConfig)
+    tuning: TuningConfig = Field(default_factory=TuningConfig)
     num_workers: int | Literal["auto"] = "auto"
     validation_fraction: float = Field(default=0.2, gt=0, lt=1)
     # Unlabelled cards enter training as negatives (PU learning): confirmed 0s are rare and
@@ -128,12 +198,8 @@ class ModelConfig:
     # (capped at all of them); unlabeled_negative_rate is then unused. Every unlabelled misused
     # card drawn teaches the model that its pattern is honest, so fewer is better for the quiet
     # typologies, as long as the honest variety is still covered.
-    negatives_per_positive: float | None = Field(default=6.0, gt=0)
+    negatives_per_positive: float | None = Field(default=6.0, ge=0)  # 0: labelled rows only
     unlabeled_negative_rate: float = Field(default=0.2, ge=0, le=1)
-    # After validation, fit again on every labelled row (training and validation parts) with the
-    # same rounds, and register that model: the time split puts the newest labels, often the
-    # only ones of a newly active typology, in validation only.
-    refit_on_all_labels: bool = True
     person_labels_apply_to_cards: bool = True
     min_positives: int = Field(default=20, ge=1)
     reasons_top_k: int = Field(default=3, ge=1, le=10)

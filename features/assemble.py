@@ -16,7 +16,11 @@ from features.registry import FeatureContext, Output, key_columns, registry
 
 log = logging.getLogger(__name__)
 
-ENTITY_COLUMNS = ("entity_type", "entity_id", "recipient", "id_hash", "id_masked", "opened_at", "closed")
+# `restricted`: suspended (SIM) or frozen (account) in the delivered extract, which gives no date
+# for it: not a model input, only what training needs to tell a card nothing was done to.
+ENTITY_COLUMNS = (
+    "entity_type", "entity_id", "recipient", "id_hash", "id_masked", "opened_at", "closed", "restricted"
+)
 IS_ACCOUNT = "is_account"
 
 
@@ -46,6 +50,7 @@ def entity_base(t: Tables, ctx: FeatureContext) -> DataFrame:
         "id_masked",
         F.col("reg_time").alias("opened_at"),
         ((F.col("status") == "CANCELLED") & F.coalesce(F.col("cancel_time") < end, F.lit(True))).alias("closed"),
+        F.coalesce(F.col("status") == "SUSPENDED", F.lit(False)).alias("restricted"),
         F.lit(0).alias(IS_ACCOUNT),
     )
     accounts = t.accounts.select(
@@ -56,6 +61,7 @@ def entity_base(t: Tables, ctx: FeatureContext) -> DataFrame:
         "id_masked",
         F.col("open_time").alias("opened_at"),
         ((F.col("status") == "CLOSED") & F.coalesce(F.col("close_time") < end, F.lit(True))).alias("closed"),
+        F.coalesce(F.col("status") == "FROZEN", F.lit(False)).alias("restricted"),
         F.lit(1).alias(IS_ACCOUNT),
     )
     return sims.unionByName(accounts)

@@ -17,16 +17,20 @@ from core.config import ConfigError, load_config
 STEP_COMMANDS = {
     "validate": ("validate",),
     "features": ("validate", "features"),
-    "train": ("train",),
+    "backtest": ("validate", "backtest"),
+    "train": ("validate", "train"),
     "score": ("score",),
-    "run": ("validate", "features", "train", "score"),
+    "run": ("validate", "features", "train", "score"),  # pipelines.daily.RUN
 }
 
 HELP = {
     "generate": "write a synthetic world (every input table + ground truth) for demos, tests and benchmarks",
     "validate": "read and validate the inputs; write the quarantine, Data Docs and report",
     "features": "validate, then compute and publish the feature table as of the run date",
-    "train": "train on the published features and the labels; register the model as champion in MLflow",
+    "backtest": "out-of-time backtest: train on what was known --horizon days before the run date, score as of "
+    "then, measure on the cards confirmed since; every tuning candidate and a naive baseline",
+    "train": "validate, build point-in-time snapshots, backtest the candidates, train the best on the published "
+    "features and the labels; register it as champion in MLflow",
     "score": "score the published features with the champion; publish the lists, scores and report",
     "run": "the whole job: validate -> features -> train -> score -> publish",
     "evaluate": "measure a run's lists against a generated world's ground truth (recall per typology)",
@@ -69,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="input table format")
         if name == "catalogue":
             p.add_argument("--check", action="store_true", help="fail if docs/features.md is out of date")
+        if name == "backtest":
+            p.add_argument("--horizon", type=int, metavar="DAYS",
+                           help="days between the backtest's as-of date and the run date (model.backtest.horizon_days)")
         if name == "evaluate":
             p.add_argument("--truth", metavar="DIR", required=True, help="the world's truth/ folder")
     return parser
@@ -89,6 +96,8 @@ def _config(args: argparse.Namespace) -> tuple[object, list[str]]:
         except ValueError:
             raise ConfigError(f"--run-date {run_date!r}: expected YYYY-MM-DD") from None
     overrides.append(f"run.run_date={run_date}")
+    if getattr(args, "horizon", None) is not None:
+        overrides.append(f"model.backtest.horizon_days={args.horizon}")
     if getattr(args, "persons", None) is not None:
         overrides.append(f"generator.persons={args.persons}")
     if getattr(args, "seed", None) is not None:

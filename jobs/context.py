@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import mlflow
 import psutil
 from pyspark.sql import SparkSession
 
@@ -19,6 +20,7 @@ from core.config import Config
 from core.io import AtomicPublisher
 from core.privacy import hash_key_from_env
 from core.spark import get_spark
+from models.registry import ensure_experiment
 
 log = logging.getLogger("realname_guard")
 
@@ -86,6 +88,12 @@ def open_context(cfg: Config) -> JobContext:
         "spark": {"master": spark.sparkContext.master, "parallelism": spark.sparkContext.defaultParallelism},
     }
     return JobContext(cfg=cfg, spark=spark, key=key, publisher=publisher, summary=summary)
+
+
+def start_tracking(ctx: JobContext) -> str:
+    """Point MLflow at the configured store and make sure the experiment exists; return its id."""
+    mlflow.set_tracking_uri(ctx.cfg.tracking_uri)
+    return ensure_experiment(ctx.cfg.run.mlflow.experiment, ctx.cfg.artifact_root)
 
 
 def to_json(data: dict[str, Any]) -> str:

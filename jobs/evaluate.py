@@ -12,9 +12,61 @@ from pyspark.ml.evaluation import BinaryClassificationEvaluator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from models.evaluate import average_precision, pr_curve
 
-def evaluate_run(spark: SparkSession, output: str, truth: str, run_date: str) -> dict[str, Any]:
-    """Join the run's scores (with listing tiers) to the ground truth and aggregate."""
+
+def _ap(frame: DataFrame) -> float | None:
+    """Average precision of ``score`` against ``label`` (binned at 1e-3), None without both classes."""
+    points = pr_curve(frame)
+    if not points or points[-1].true_positives in (0, points[-1].predicted_positives):
+        return None
+    return round(average_precision(points), 4)
+
+
+def new_finds(joined: DataFrame, labels: DataFrame) -> dict[str, Any]:
+    """What a risk team wants of the job: the cards nobody had labelled, per card kind.
+
+    Average precision of the scores, precision and recall of the lists, and per typology the
+    average precision of its cards against every honest unlabelled card of that kind.
+    """
+    labelled = labels.select("entity_type", "entity_id").distinct()
+    fresh = joined.join(labelled, ["entity_type", "entity_id"], "left_anti").withColumn(
+        "label", F.col("is_misuse").cast("int")
+    ).cache()
+    out: dict[str, Any] = {}
+    kinds = [r["entity_type"] for r in fresh.select("entity_type").distinct().collect()]  # small: card kinds
+    for kind in sorted(kinds):
+        part = fresh.where(F.col("entity_type") == kind)
+        row = part.agg(
+            F.count(F.lit(1)).alias("cards"), F.sum("label").alias("misuse"), F.sum("listed").alias("listed"),
+            F.sum(F.col("listed") * F.col("label")).alias("true_listed"),
+        ).first()
+        assert row is not None
+        misuse, listed, true_listed = int(row["misuse"] or 0), int(row["listed"] or 0), int(row["true_listed"] or 0)
+        typologies = [r["typology"] for r in part.where("label = 1").select("typology").distinct().collect()]
+        honest = part.where("label = 0")
+        out[kind] = {
+            "cards": int(row["cards"]), "misuse": misuse, "listed": listed,
+            "average_precision": _ap(part),
+            "precision": round(true_listed / listed, 4) if listed else None,
+            "recall": round(true_listed / misuse, 4) if misuse else None,
+            "by_typology": {
+                t: _ap(honest.unionByName(part.where((F.col("label") == 1) & (F.col("typology") == t))))
+                for t in sorted(typologies)
+            },
+        }
+    fresh.unpersist()
+    return out
+
+
+def evaluate_run(
+    spark: SparkSession, output: str, truth: str, run_date: str, labels_path: str | None = None
+) -> dict[str, Any]:
+    """Join the run's scores (with listing tiers) to the ground truth and aggregate.
+
+    `labels_path` (default: the world's ``input/labels`` beside `truth`) marks which cards were
+    labelled, for the new-find figures.
+    """
     scores = spark.read.parquet(f"{output}/scores/run_date={run_date}")
     truth_cards: DataFrame = (
         spark.read.parquet(f"{truth}/sims")
@@ -46,7 +98,10 @@ def evaluate_run(spark: SparkSession, output: str, truth: str, run_date: str) ->
         rawPredictionCol="score", labelCol="label", metricName="areaUnderPR"
     ).evaluate(joined.select("score", F.col("is_misuse").cast("double").alias("label")))
     listed, true_listed, misuse = int(totals["listed"] or 0), int(totals["true_listed"] or 0), int(totals["misuse"])
+    labels_path = labels_path or f"{truth.rstrip('/')}/../input/labels"
+    labels = spark.read.parquet(labels_path)
     return {
+        "new_finds": new_finds(joined, labels),
         "run_date": run_date,
         "cards": int(totals["cards"]),
         "misused_cards": misuse,
@@ -75,4 +130,14 @@ def render(ev: dict[str, Any]) -> str:
             f"  {kind:8s} {r['typology']:24s} {r['entity_type']:8s} {r['cards']:7d} {r['listed']:7d} {share:7.3f}"
         )
     lines.append("  (share = recall for misuse typologies, false-listing rate for honest groups)")
+    for kind, nf in ev.get("new_finds", {}).items():
+        ap = nf["average_precision"]
+        prec, rec = nf["precision"], nf["recall"]
+        lines.append(
+            f"  new finds, {kind}: {nf['cards']} unlabelled cards, {nf['misuse']} misused; average precision "
+            f"{'-' if ap is None else f'{ap:.3f}'}, lists precision {'-' if prec is None else f'{prec:.3f}'} "
+            f"recall {'-' if rec is None else f'{rec:.3f}'}"
+        )
+        for t, v in nf["by_typology"].items():
+            lines.append(f"      {t:24s} average precision against honest cards {'-' if v is None else f'{v:.3f}'}")
     return "\n".join(line for line in lines if line is not None)

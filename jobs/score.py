@@ -6,14 +6,14 @@ import logging
 from functools import reduce
 from typing import Any
 
+import mlflow
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from core.io import prior_run_dates
 from features.registry import key_columns, registry
-from jobs.context import JobContext
+from jobs.context import JobContext, start_tracking
 from jobs.features import null_columns
-from jobs.train import start_tracking
 from models.explain import add_reasons
 from models.registry import load_champion
 from models.train import predict
@@ -50,6 +50,15 @@ def descriptions() -> dict[str, str]:
     return out
 
 
+def champion_backtest(run_id: str) -> dict[str, Any] | None:
+    """The backtest the champion was chosen by (its training run's ``backtest.json``), if any."""
+    try:
+        found = mlflow.artifacts.load_dict(f"runs:/{run_id}/backtest.json")
+    except Exception:  # noqa: BLE001 - a model trained before backtests existed has none
+        return None
+    return dict(found) if isinstance(found, dict) else None
+
+
 def read_history(ctx: JobContext) -> DataFrame | None:
     """Earlier listings (before this run date): per card its latest listing's episode and expiry."""
     frames = []
@@ -82,6 +91,8 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
     with ctx.stage("score"):
         start_tracking(ctx)
         champion = load_champion(cfg.run.mlflow)
+        if "backtest" not in ctx.summary:  # scoring alone: the report shows the champion's backtest
+            ctx.summary["backtest"] = champion_backtest(champion.run_id)
         cols = list(champion.feature_cols)
         missing = [c for c in cols if c not in features.columns]
         if missing:

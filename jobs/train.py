@@ -1,7 +1,13 @@
-"""Job: train the classifier on labelled cards and register it in MLflow as the champion."""
+"""Job: point-in-time snapshots, the backtest that picks the training setting, the model, MLflow.
+
+One MLflow run per training: the backtest of every candidate (out of time, on cards the models
+never saw), the chosen setting, then the model fitted with it on every label known by the run
+date (each from the snapshot before its label), its tier thresholds and the registered version.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from dataclasses import asdict, dataclass
@@ -9,14 +15,21 @@ from typing import Any
 
 import mlflow
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-from xgboost.spark import SparkXGBClassifierModel
 
-from jobs.context import JobContext
+from core.tables import Tables
+from jobs.backtest import (
+    BacktestResult,
+    build_snapshots,
+    chosen_config,
+    run_backtest,
+    settings,
+    share_thresholds,
+    snapshot_dates,
+)
+from jobs.context import JobContext, start_tracking
 from jobs.features import feature_columns
 from models.dataset import build_training_set
-from models.evaluate import evaluate, threshold_for_precision
-from models.registry import ensure_experiment, log_model
+from models.registry import log_model
 from models.train import fit, predict, resolve_num_workers
 
 log = logging.getLogger(__name__)
@@ -41,70 +54,92 @@ def _flat(prefix: str, data: Any) -> dict[str, Any]:
     return {prefix: json.dumps(data) if isinstance(data, list | tuple) else data}
 
 
-def start_tracking(ctx: JobContext) -> str:
-    """Point MLflow at the configured store and make sure the experiment exists; return its id."""
-    mlflow.set_tracking_uri(ctx.cfg.tracking_uri)
-    return ensure_experiment(ctx.cfg.run.mlflow.experiment, ctx.cfg.artifact_root)
+def snapshots_for(ctx: JobContext, tables: Tables | None, features: DataFrame) -> dict[dt.date, DataFrame]:
+    """The training snapshots and the backtest's start, plus today's features under the run date."""
+    if tables is None:
+        log.warning("no input tables at training: one snapshot (the run date's features); not point in time")
+        return {ctx.run_date: features}
+    with ctx.stage("snapshots"):
+        snaps = build_snapshots(ctx, tables, snapshot_dates(ctx.run_date, ctx.cfg.model))
+    snaps[ctx.run_date] = features
+    return snaps
 
 
-def refit_on_all_labels(
-    validated: SparkXGBClassifierModel, training: DataFrame, cols: list[str], ctx: JobContext
-) -> SparkXGBClassifierModel:
-    """The model to register: the validated one's rounds, fitted on training and validation rows.
+def log_backtest(result: BacktestResult) -> dict[str, float]:
+    """Every candidate's backtest metrics as ``backtest.<candidate>.<metric>``; the chosen one's
+    as ``backtest_<metric>``. Returns the chosen one's."""
+    values: dict[str, float] = {}
+    for r in [*result.candidates, *([result.baseline] if result.baseline else [])]:
+        for k, v in {**r.metrics, **r.lists}.items():
+            if v is not None and v == v:
+                values[f"backtest.{r.name}.{k}"] = float(v)
+    chosen = result.chosen.metrics if result.chosen else {}
+    values.update({f"backtest_{k}": float(v) for k, v in chosen.items() if v == v})
+    mlflow.log_metrics(values)
+    mlflow.log_dict(result.summary(), "backtest.json")
+    mlflow.log_params({"backtest.start": result.start.isoformat(), "backtest.chosen": str(result.chosen.name
+                       if result.chosen else None)})
+    return {k: float(v) for k, v in chosen.items() if v == v}
 
-    The metrics and thresholds stay those of the validated model (the refit has no held-out
-    labels); the time split would otherwise keep the newest labels, often the only ones of a
-    typology that has just become active, out of the model.
-    """
-    best = validated.get_booster().attr("best_iteration")
-    rounds = int(best) + 1 if best is not None else ctx.cfg.model.xgb.n_estimators
-    log.info("refitting on the training and validation rows for %d rounds", rounds)
-    mlflow.log_params({"refit_on_all_labels": True, "refit_rounds": rounds})
-    everything = training.withColumn("is_validation", F.lit(False))
-    workers = resolve_num_workers(ctx.cfg.model, ctx.spark)
-    return fit(everything, cols, ctx.cfg.model, workers, validate=False, rounds=rounds)
 
-
-def run_train(ctx: JobContext, features: DataFrame, labels: DataFrame | None) -> TrainResult:
-    """One MLflow run: the training set, fit, validation metrics, thresholds, the model."""
+def run_train(
+    ctx: JobContext, features: DataFrame, labels: DataFrame | None, tables: Tables | None = None
+) -> TrainResult:
+    """Snapshots, backtest, the chosen setting fitted on every label, thresholds, the registry."""
     cfg = ctx.cfg
     if labels is None:
         raise ValueError("training needs the labels table (confirmed outcomes); none was delivered")
-    with ctx.stage("train"):
-        experiment_id = start_tracking(ctx)
-        cols = feature_columns(features)
-        with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{ctx.run_date_str}") as run:
-            mlflow.log_params(_flat("config.policy.tiers", asdict(cfg.policy.tiers)))
+    snapshots = snapshots_for(ctx, tables, features)
+    experiment_id = start_tracking(ctx)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{ctx.run_date_str}") as run:
+        mlflow.log_params(_flat("config.policy.tiers", asdict(cfg.policy.tiers)))
+        backtest = None
+        if ctx.run_date - dt.timedelta(days=cfg.model.backtest.horizon_days) in snapshots:
+            with ctx.stage("backtest"):
+                backtest = run_backtest(ctx, snapshots, labels)
+                metrics = log_backtest(backtest)
+                ctx.summary["backtest"] = backtest.summary()
+        else:
+            metrics = {}
+        with ctx.stage("train"):
+            mcfg = chosen_config(cfg.model, backtest)
+            cols = feature_columns(features)
             mlflow.log_params(
                 {
                     "run_date": ctx.run_date_str,
                     "features.enabled": json.dumps([s.name for s in cfg.features.enabled]),
                     "features.count": len(cols),
                     "features.activity_window_days": cfg.features.activity_window_days,
+                    "snapshots": json.dumps(sorted(d.isoformat() for d in snapshots)),
+                    **{f"chosen.{k}": v for k, v in settings(mcfg).items()},
                 }
             )
-            training = build_training_set(features, labels, ctx.run_date, cfg.model).cache()
+            # The run date's own features close the ladder: no label takes them but an old one
+            # on a card nothing was done to (model.point_in_time.older_labels: unaffected).
+            ladder = {d: f for d, f in snapshots.items() if (ctx.run_date - d).days in
+                      (0, *cfg.model.point_in_time.snapshot_days_back)}
+            training = build_training_set(ladder, labels, ctx.run_date, mcfg).cache()
             counts = training.groupBy("is_validation", "label").count().collect()  # small: ≤ 4 rows
             sizes = {f"rows.{'val' if r['is_validation'] else 'train'}.{r['label']}": r["count"] for r in counts}
             mlflow.log_params(sizes)
-            model = fit(training, cols, cfg.model, resolve_num_workers(cfg.model, ctx.spark))
-            val = predict(model, training.where("is_validation")).cache()
-            metrics = evaluate(val)
-            tiers = cfg.policy.tiers
-            high = threshold_for_precision(val, tiers.high_precision)
-            medium = threshold_for_precision(val, tiers.medium_precision)
-            thresholds: dict[str, float] = {
-                "high": float(high if high is not None else tiers.high),
-                "medium": float(medium if medium is not None else tiers.medium),
-            }
-            thresholds["medium"] = min(thresholds["medium"], thresholds["high"])
-            mlflow.log_metrics({f"threshold_{k}": v for k, v in thresholds.items()})
-            if cfg.model.refit_on_all_labels:
-                model = refit_on_all_labels(model, training, cols, ctx)
-            tagged: dict[str, float | None] = dict(thresholds)
-            uri, version = log_model(model, cols, tagged, metrics, cfg.model, cfg.run.mlflow)
+            workers = resolve_num_workers(mcfg, ctx.spark)
+            rounds = None
+            if mcfg.xgb.early_stopping_rounds:  # rounds from the time split, then every row
+                best = fit(training, cols, mcfg, workers).get_booster().attr("best_iteration")
+                rounds = int(best) + 1 if best is not None else None
+            model = fit(training, cols, mcfg, workers, validate=False, rounds=rounds)
             training.unpersist()
-            val.unpersist()
+            tiers = cfg.policy.tiers
+            chosen = backtest.chosen if backtest else None
+            found = share_thresholds(predict(model, features), chosen.shares if chosen else None)
+            thresholds = found or {"high": tiers.high, "medium": tiers.medium}
+            source = "backtest" if found else "fixed (the backtest measured too few confirmations)"
+            if tiers.source == "fixed":
+                source += "; scoring uses the fixed policy.tiers (source: fixed)"
+            mlflow.log_metrics({f"threshold_{k}": v for k, v in thresholds.items()})
+            mlflow.log_param("thresholds.source", source)
+            tagged: dict[str, float | None] = dict(thresholds)
+            uri, version = log_model(model, cols, tagged, metrics, mcfg, cfg.run.mlflow)
             result = TrainResult(run.info.run_id, uri, str(version), metrics, thresholds)
     ctx.summary["model"] = {
         "name": cfg.run.mlflow.model_name,
@@ -113,8 +148,26 @@ def run_train(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
         "training_run_id": result.run_id,
         "metrics": metrics,
         "thresholds": thresholds,
+        "thresholds_source": source,
         "training_rows": sizes,
-        "refit_on_all_labels": cfg.model.refit_on_all_labels,
+        "setting": settings(mcfg),
     }
-    log.info("model %s v%s: %s", cfg.run.mlflow.model_name, result.version, metrics)
+    log.info("model %s v%s: backtest %s", cfg.run.mlflow.model_name, result.version, metrics)
+    return result
+
+
+def run_backtest_step(ctx: JobContext, labels: DataFrame | None, tables: Tables) -> BacktestResult:
+    """`realname-guard backtest`: the snapshots and every candidate's backtest, in an MLflow run of
+    its own; no model is registered."""
+    if labels is None:
+        raise ValueError("the backtest needs the labels table (confirmed outcomes); none was delivered")
+    with ctx.stage("snapshots"):
+        snapshots = build_snapshots(ctx, tables, snapshot_dates(ctx.run_date, ctx.cfg.model))
+    experiment_id = start_tracking(ctx)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"backtest-{ctx.run_date_str}"):
+        mlflow.log_params({"run_date": ctx.run_date_str, "backtest.horizon_days": ctx.cfg.model.backtest.horizon_days})
+        with ctx.stage("backtest"):
+            result = run_backtest(ctx, snapshots, labels)
+            log_backtest(result)
+    ctx.summary["backtest"] = result.summary()
     return result

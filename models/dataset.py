@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping, Sequence
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -69,30 +71,61 @@ def _latest_labels(labels: DataFrame, as_of: dt.date) -> DataFrame:
     )
 
 
-def negative_rate(joined: DataFrame, positives: int, cfg: ModelConfig) -> float:
-    """The sampling rate of unlabelled cards as negatives: fixed, or about k per positive label."""
-    if cfg.negatives_per_positive is None:
-        return cfg.unlabeled_negative_rate
-    unlabelled = joined.where(F.col("label").isNull()).count()
-    rate = min(1.0, cfg.negatives_per_positive * positives / unlabelled) if unlabelled else 0.0
-    log.info(
-        "unlabelled negatives: %.4f of %d unlabelled cards (%.1f per positive label)",
-        rate,
-        unlabelled,
-        cfg.negatives_per_positive,
-    )
-    return rate
+Snapshots = Mapping[dt.date, DataFrame]
 
 
-def build_training_set(features: DataFrame, labels: DataFrame, as_of: dt.date, cfg: ModelConfig) -> DataFrame:
+def snapshot_for(
+    label_day: Column, dates: Sequence[dt.date], older_labels: str, untouched: Column | None = None
+) -> Column:
+    """The latest snapshot date strictly before `label_day`. A label older than every snapshot:
+
+    - ``oldest``: the oldest snapshot;
+    - ``drop``: null (left out);
+    - ``unaffected``: the newest snapshot when `untouched` (nothing was done to the card: open and
+      neither suspended nor frozen in the extract, so the label stopped none of its use), else the
+      oldest. For labels from before the usage data began this keeps the card's use in its row.
+    """
+    before = [F.when(F.lit(d) < label_day, F.lit(d)) for d in dates]
+    latest = before[0] if len(before) == 1 else F.greatest(*before)
+    if older_labels == "drop":
+        return latest
+    if older_labels == "unaffected" and untouched is not None:
+        return F.coalesce(latest, F.when(untouched, F.lit(max(dates))), F.lit(min(dates)))
+    return F.coalesce(latest, F.lit(min(dates)))
+
+
+def _stacked(snapshots: Snapshots, cols: list[str]) -> DataFrame:
+    """Every snapshot's cards with their model inputs and the snapshot date as ``_snap``."""
+    frames = []
+    for day, frame in sorted(snapshots.items()):
+        values = [F.col(c) if c in frame.columns else F.lit(None).cast("double").alias(c) for c in cols]
+        frames.append(frame.select(*values, "entity_type", "entity_id", F.lit(day).alias("_snap")))
+    return reduce(DataFrame.unionByName, frames)
+
+
+def build_training_set(
+    features: DataFrame | Snapshots, labels: DataFrame, as_of: dt.date, cfg: ModelConfig
+) -> DataFrame:
     """Labelled cards plus sampled unlabelled negatives, with ``label`` and ``is_validation``.
+
+    Point in time: `features` is one frame or snapshots of it at earlier as-of dates. Each labelled
+    card takes its row from the latest snapshot dated before its label's day (``snapshot_for``), so
+    what happened because of the label (a freeze, silence, closure) never reaches its row; a card no
+    snapshot before its label holds is left out. Unlabelled negatives are drawn from each snapshot
+    in proportion to the positives placed there, so no class is told apart by its snapshot. One
+    frame is one snapshot dated `as_of`: every label falls back to it (``older_labels='oldest'``).
 
     A card's own label beats a label on its holder (PERSON, keyed by id_hash). Labelled rows whose
     label_time is in the latest ``cfg.validation_fraction`` form the validation part; sampled
     negatives are split by a seeded hash in the same proportion. Raises InsufficientLabelsError
     when there are fewer than ``cfg.min_positives`` positives or a part has none.
     """
-    feature_cols = feature_columns(features)
+    snaps: dict[dt.date, DataFrame] = {as_of: features} if isinstance(features, DataFrame) else dict(features)
+    if not snaps:
+        raise ValueError("no feature snapshots to train on")
+    dates = sorted(snaps)
+    newest = snaps[dates[-1]]  # cards only accrue over time: the newest snapshot holds every card
+    feature_cols = feature_columns(newest)
     latest = _latest_labels(labels, as_of)
 
     card_labels = latest.where(F.col("entity_type").isin(*CARD_TYPES)).select(
@@ -101,7 +134,13 @@ def build_training_set(features: DataFrame, labels: DataFrame, as_of: dt.date, c
         F.col("label").alias("_card_label"),
         F.col("label_time").alias("_card_time"),
     )
-    joined = features.join(card_labels, ["entity_type", "entity_id"], "left")
+    # Open and neither suspended nor frozen in the extract (a column absent: nothing known of it).
+    untouched = F.lit(True)
+    for c in ("closed", "restricted"):
+        if c in newest.columns:
+            untouched = untouched & ~F.coalesce(F.col(c), F.lit(False))
+    keys = newest.select("entity_type", "entity_id", "id_hash", untouched.alias("_untouched"))
+    joined = keys.join(card_labels, ["entity_type", "entity_id"], "left")
     if cfg.person_labels_apply_to_cards:
         person_labels = latest.where(F.col("entity_type") == "PERSON").select(
             F.col("entity_id").alias("id_hash"),
@@ -114,25 +153,34 @@ def build_training_set(features: DataFrame, labels: DataFrame, as_of: dt.date, c
         label_time = F.when(own, F.col("_card_time")).otherwise(F.col("_person_time"))
     else:
         label, label_time = F.col("_card_label"), F.col("_card_time")
-    joined = joined.select(
-        *feature_cols, "entity_type", "entity_id", label.alias("label"), label_time.alias("_label_time")
+    resolved = joined.select(
+        "entity_type", "entity_id", "_untouched", label.alias("label"), label_time.alias("_label_time")
     )
+    stacked = _stacked(snaps, feature_cols)
 
-    labelled = joined.where(F.col("label").isNotNull())
+    placed = resolved.where(F.col("label").isNotNull()).withColumn(
+        "_snap",
+        snapshot_for(F.to_date(F.col("_label_time")), dates, cfg.point_in_time.older_labels, F.col("_untouched")),
+    )
+    labelled = placed.join(stacked, ["entity_type", "entity_id", "_snap"])
     # Time split: the latest labels validate. `ts > cut` keeps ties at the cut in training, so that
     # a batch of labels sharing one timestamp is not split across the two parts.
     ts = F.unix_timestamp(F.col("_label_time"))
     quantiles = labelled.select(ts.alias("_ts")).approxQuantile("_ts", [1.0 - cfg.validation_fraction], 0.001)
     cut = quantiles[0] if quantiles else 0.0  # no labelled rows: the count below raises
     split = labelled.withColumn("is_validation", ts > F.lit(cut))
-    stats = split.agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.sum("label").alias("positives"),
-        F.sum(F.when(F.col("is_validation"), F.col("label")).otherwise(0)).alias("val_positives"),
-    ).first()  # small: one row of counts
-    rows = int(stats["rows"] or 0) if stats else 0
-    positives = int(stats["positives"] or 0) if stats else 0
-    val_positives = int(stats["val_positives"] or 0) if stats else 0
+    per_snapshot = (
+        split.groupBy("_snap")
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum("label").alias("positives"),
+            F.sum(F.when(F.col("is_validation"), F.col("label")).otherwise(0)).alias("val_positives"),
+        )
+        .collect()
+    )  # small: one row per snapshot
+    rows = sum(int(r["rows"] or 0) for r in per_snapshot)
+    positives = sum(int(r["positives"] or 0) for r in per_snapshot)
+    val_positives = sum(int(r["val_positives"] or 0) for r in per_snapshot)
     if positives < cfg.min_positives:
         raise InsufficientLabelsError(
             f"only {positives} positive labels known by {as_of.isoformat()} "
@@ -145,25 +193,61 @@ def build_training_set(features: DataFrame, labels: DataFrame, as_of: dt.date, c
             "validation; both need some (are all labels on one timestamp?)"
         )
     log.info(
-        "training labels as of %s: %d labelled rows, %d positives (%d train / %d validation)",
+        "training labels as of %s: %d labelled rows, %d positives (%d train / %d validation) over %d snapshots",
         as_of,
         rows,
         positives,
         positives - val_positives,
         val_positives,
+        len(per_snapshot),
     )
 
-    rate = negative_rate(joined, positives, cfg)
-    negatives = joined.where(
-        F.col("label").isNull() & (seeded_uniform(cfg.seed, "negative", "entity_type", "entity_id") < rate)
-    ).select(
+    out_cols = [*feature_cols, "label", "is_validation", "entity_type", "entity_id"]
+    result = split.select(*out_cols)
+    unlabelled = resolved.where(F.col("label").isNull()).select("entity_type", "entity_id")
+    rates = negative_rates({r["_snap"]: int(r["positives"] or 0) for r in per_snapshot}, positives, unlabelled, cfg)
+    draws = [
+        stacked.where(F.col("_snap") == F.lit(day))
+        .join(unlabelled, ["entity_type", "entity_id"], "left_semi")
+        .where(seeded_uniform(cfg.seed, f"negative:{day.isoformat()}", "entity_type", "entity_id") < rate)
+        for day, rate in sorted(rates.items())
+        if rate > 0
+    ]
+    if not draws:
+        return result
+    negatives = reduce(DataFrame.unionByName, draws).select(
         *feature_cols,
-        "entity_type",
-        "entity_id",
         F.lit(0).alias("label"),
         (seeded_uniform(cfg.seed, "validation", "entity_type", "entity_id") < cfg.validation_fraction).alias(
             "is_validation"
         ),
+        "entity_type",
+        "entity_id",
     )
-    out_cols = [*feature_cols, "label", "is_validation", "entity_type", "entity_id"]
-    return split.select(*out_cols).unionByName(negatives.select(*out_cols))
+    return result.unionByName(negatives.select(*out_cols))
+
+
+def negative_rates(
+    positives_by_snapshot: Mapping[dt.date, int], positives: int, unlabelled: DataFrame, cfg: ModelConfig
+) -> dict[dt.date, float]:
+    """Per snapshot, the sampling rate of unlabelled cards as negatives.
+
+    ``negatives_per_positive`` k: about k unlabelled cards per positive placed in that snapshot
+    (0: none, labelled rows only); null: the fixed ``unlabeled_negative_rate`` spread over the
+    snapshots in proportion to their positives.
+    """
+    if cfg.negatives_per_positive == 0 or not positives:
+        return {}
+    if cfg.negatives_per_positive is None:
+        return {d: cfg.unlabeled_negative_rate * p / positives for d, p in positives_by_snapshot.items()}
+    count = unlabelled.count()
+    if not count:
+        return {}
+    rates = {d: min(1.0, cfg.negatives_per_positive * p / count) for d, p in positives_by_snapshot.items()}
+    log.info(
+        "unlabelled negatives: %.1f per positive label from %d unlabelled cards (rates %s)",
+        cfg.negatives_per_positive,
+        count,
+        {d.isoformat(): round(r, 5) for d, r in sorted(rates.items())},
+    )
+    return rates

@@ -154,7 +154,7 @@ def _model_params(model: SparkXGBClassifierModel, cfg: ModelConfig) -> dict[str,
         validation_fraction=cfg.validation_fraction,
         unlabeled_negative_rate=cfg.unlabeled_negative_rate,
         negatives_per_positive=cfg.negatives_per_positive,
-        refit_on_all_labels=cfg.refit_on_all_labels,
+        class_weight=cfg.class_weight,
         person_labels_apply_to_cards=cfg.person_labels_apply_to_cards,
         num_workers=model.getOrDefault(model.num_workers),
         scale_pos_weight=model.getOrDefault(model.getParam("scale_pos_weight"))

@@ -118,8 +118,8 @@ def fit(
     ``validate=False`` fits on every row whatever ``is_validation`` says, without evaluation or
     early stopping, for ``rounds`` rounds (default ``n_estimators``): the refit on all labels.
 
-    ``scale_pos_weight`` is negatives/positives of the training part, so the rare positives are
-    not drowned by the sampled negatives. The input is read once: into a cached frame of
+    ``scale_pos_weight`` is negatives/positives of the training part (``class_weight: balanced``),
+    so the rare positives are not drowned by the sampled negatives, or 1 (``none``). The input is read once: into a cached frame of
     `num_workers` partitions (``prepare_training_frame``) that the counts and the fit share.
     """
     data = prepare_training_frame(train_df, feature_cols, num_workers)
@@ -127,7 +127,7 @@ def fit(
         pos, neg = class_balance(data)  # also materialises the cache, in the same pass
         if pos == 0:
             raise ValueError("no positive rows in the training part (is_validation = false)")
-        scale_pos_weight = neg / pos
+        scale_pos_weight = neg / pos if cfg.class_weight == "balanced" else 1.0
         log.info(
             "fitting xgboost on %d positives / %d negatives (scale_pos_weight=%.3f), %d features, %d workers",
             pos,

@@ -21,14 +21,16 @@ from jobs.context import JobContext, open_context, to_json
 from jobs.features import read_features, run_features
 from jobs.report import render_report
 from jobs.score import run_score
-from jobs.train import run_train
+from jobs.train import run_backtest_step, run_train
 from jobs.validate import load_quality, run_validate
 from quality.expectations import check_specs
 from quality.gate import DataQualityError
 
 log = logging.getLogger("realname_guard")
 
-STEPS = ("validate", "features", "train", "score")
+STEPS = ("validate", "features", "backtest", "train", "score")
+# The whole daily job (training runs its own backtest; `backtest` alone is for data scientists).
+RUN = ("validate", "features", "train", "score")
 
 
 def _publish_report(ctx: JobContext, status: str, error: str | None = None) -> None:
@@ -51,7 +53,8 @@ def run_pipeline(cfg: Config, steps: Sequence[str]) -> dict[str, Any]:
     features: DataFrame | None = None
     labels: DataFrame | None = None
     try:
-        needs_inputs = "validate" in steps or "features" in steps
+        # Training and the backtest build feature snapshots at earlier dates from the inputs.
+        needs_inputs = bool({"validate", "features", "backtest", "train"} & set(steps))
         only = None if needs_inputs else ("labels",)
         try:
             ingested = run_validate(ctx, only=only)
@@ -66,17 +69,17 @@ def run_pipeline(cfg: Config, steps: Sequence[str]) -> dict[str, Any]:
         if "features" in steps:
             tables = ingested.tables
             features = run_features(ctx, tables).frame
-        elif "train" in steps or "score" in steps:
+        elif {"train", "score"} & set(steps):
             features = read_features(ctx)
+        if "backtest" in steps:
+            run_backtest_step(ctx, labels, ingested.tables)
         if "train" in steps:
             assert features is not None
-            run_train(ctx, features, labels)
+            run_train(ctx, features, labels, ingested.tables)
         if "score" in steps:
             assert features is not None
             run_score(ctx, features, labels)
-        if list(steps) != ["train"]:
-            # Training alone changes no list: its record is the MLflow run, not the run report.
-            _publish_report(ctx, "succeeded")
+        _publish_report(ctx, "succeeded")
         published = ctx.publisher.commit()
         ctx.summary["published"] = published
         for q in ingested.quality.values():

@@ -21,7 +21,7 @@ from core.config import Config, load_config
 from generator.params import GeneratorConfig
 from generator.world import generate_world
 from jobs.evaluate import evaluate_run
-from pipelines.daily import STEPS, run_pipeline
+from pipelines.daily import RUN, run_pipeline
 
 RUN_DATE = dt.date(2026, 6, 30)
 LIST_COLUMNS = {
@@ -50,6 +50,8 @@ def _config(world: Path, out: Path) -> Config:
             "spark.shuffle_partitions=2",
             "model.xgb.n_estimators=80",
             "model.min_positives=10",
+            # One tuning candidate beside the configured setting (the grid is the same code).
+            "model.tuning.candidates=[{name: labelled-only, negatives_per_positive: 0}]",
             # A tiny world's 80-tree model scores lower than the 20k-world model the defaults
             # were set on (conf/base/policy.yaml), so the test lists from 0.5 / 0.8.
             "policy.tiers.medium=0.5",
@@ -62,8 +64,9 @@ def _config(world: Path, out: Path) -> Config:
 def e2e(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
     root = tmp_path_factory.mktemp("e2e")
     world, out, log_file = root / "world", root / "out", root / "run.log"
-    # The default typology mix, with card farmers doubled so that a tiny world has enough labels.
-    gen = GeneratorConfig(persons=2500, seed=11, chunk_persons=2500, card_farmer_share=0.008)
+    # The default typology mix, with card farmers doubled and misuse within two months, so that a
+    # tiny world has enough labels, and confirmations in the backtest's two weeks (14 of 34).
+    gen = GeneratorConfig(persons=2500, seed=11, chunk_persons=2500, card_farmer_share=0.008, misuse_recent_days=60)
     generate_world(world, gen, RUN_DATE)
     cfg = _config(world, out)
     handler = logging.FileHandler(log_file, encoding="utf-8")
@@ -73,7 +76,7 @@ def e2e(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     root_logger.setLevel(logging.INFO)
     root_logger.addHandler(handler)
     try:
-        summary = run_pipeline(cfg, STEPS)
+        summary = run_pipeline(cfg, RUN)
     finally:
         root_logger.removeHandler(handler)
         root_logger.setLevel(old_level)
@@ -196,6 +199,20 @@ def test_mlflow_holds_the_run_and_the_champion(e2e: E2E) -> None:
         assert metric in run.data.metrics, run.data.metrics.keys()
     assert 0.0 <= run.data.metrics["pr_auc"] <= 1.0
     assert e2e.summary["model"]["version"] == str(version.version)
+    # The figures are the backtest's (out of time), logged per candidate, with the baseline beside.
+    bt = e2e.summary["backtest"]
+    names = {c["name"] for c in bt["candidates"]}
+    assert names == {"configured", "labelled-only"} and bt["baseline"]["name"] == "naive-baseline"
+    assert bt["chosen"] in names
+    chosen = next(c for c in bt["candidates"] if c["name"] == bt["chosen"])
+    assert run.data.metrics["pr_auc"] == chosen["metrics"]["pr_auc"]
+    for name in ("configured", "labelled-only", "naive-baseline"):
+        assert f"backtest.{name}.average_precision" in run.data.metrics
+    report = (_part(e2e.out, "reports") / "report.md").read_text(encoding="utf-8")
+    assert "## Backtest (out of time)" in report and "naive-baseline" in report
+    # Training rows came from snapshots before the labels (the run date's own only for old labels).
+    snapshots = sorted(p.name for p in _part(e2e.out, "training_snapshots").iterdir() if p.is_dir())
+    assert snapshots == ["as_of=2026-06-02", "as_of=2026-06-16"]
 
 
 def test_data_docs_list_every_table(e2e: E2E) -> None:

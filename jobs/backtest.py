@@ -1,0 +1,298 @@
+"""Job: feature snapshots at earlier dates, the out-of-time backtest, and the choice it makes.
+
+``run_backtest`` trains each candidate setting of ``model.tuning`` on what was known at
+``start = run date - model.backtest.horizon_days`` (rows from the snapshots before each label),
+scores every card as of ``start`` and measures on the cards first confirmed in ``(start, run
+date]`` (``models.backtest``). The configured setting trains unless another beats it clearly
+(``choose``); a naive baseline (a handful of obvious counts, labelled rows only) is measured beside them,
+and the report warns when the chosen setting does not beat it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from core.config import Candidate, ModelConfig
+from core.tables import Tables
+from features.assemble import build_features
+from jobs.context import JobContext
+from jobs.features import feature_columns, null_columns
+from models.backtest import (
+    ListingShares,
+    Ranked,
+    at_threshold,
+    backtest_frame,
+    estimated_precision,
+    listing_shares,
+    ranked,
+    win_share,
+)
+from models.dataset import InsufficientLabelsError, build_training_set
+from models.evaluate import evaluate, pr_curve
+from models.train import fit, predict, resolve_num_workers
+
+log = logging.getLogger(__name__)
+
+SNAPSHOTS = "training_snapshots"
+BASELINE = "naive-baseline"
+METRIC = "average_precision"  # what the candidates are compared by (models.backtest.win_share)
+
+
+def snapshot_dates(run_date: dt.date, cfg: ModelConfig) -> list[dt.date]:
+    """The as-of dates of the training snapshots, oldest first, with the backtest's start date."""
+    days = set(cfg.point_in_time.snapshot_days_back) | {cfg.backtest.horizon_days}
+    return sorted(run_date - dt.timedelta(days=d) for d in days)
+
+
+def build_snapshots(ctx: JobContext, tables: Tables, dates: list[dt.date]) -> dict[dt.date, DataFrame]:
+    """The feature table as of each date, from the same inputs, written under
+    ``training_snapshots/run_date=D/as_of=S`` and read back (each cuts its own lineage)."""
+    from core.io import AtomicPublisher
+    from jobs.features import feature_context
+
+    out: dict[dt.date, DataFrame] = {}
+    pub = AtomicPublisher(ctx.spark, ctx.cfg.output, ctx.run_date_str)
+    base = feature_context(ctx)
+    for i, day in enumerate(dates, 1):
+        t0 = time.perf_counter()
+        fs = build_features(tables, dataclasses.replace(base, as_of=day), ctx.cfg.features.enabled)
+        pub.stage(SNAPSHOTS, fs.frame, subpath=f"as_of={day.isoformat()}")
+        fs.release()
+        log.info("snapshot %d/%d as of %s built in %.1f s", i, len(dates), day, time.perf_counter() - t0)
+    path = pub.commit()[SNAPSHOTS]
+    for day in dates:
+        out[day] = ctx.spark.read.parquet(f"{path}/as_of={day.isoformat()}")
+    return out
+
+
+def with_candidate(cfg: ModelConfig, cand: Candidate) -> ModelConfig:
+    """`cfg` with the candidate's settings in place of the configured ones."""
+    xgb: dict[str, Any] = {k: v for k, v in (("max_depth", cand.max_depth), ("n_estimators", cand.n_estimators),
+                                              ("learning_rate", cand.learning_rate)) if v is not None}
+    out = dataclasses.replace(cfg, xgb=dataclasses.replace(cfg.xgb, **xgb)) if xgb else cfg
+    if cand.negatives_per_positive is not None:
+        out = dataclasses.replace(out, negatives_per_positive=cand.negatives_per_positive)
+    if cand.class_weight is not None:
+        out = dataclasses.replace(out, class_weight=cand.class_weight)
+    if cand.older_labels is not None:
+        out = dataclasses.replace(
+            out, point_in_time=dataclasses.replace(out.point_in_time, older_labels=cand.older_labels)
+        )
+    return out
+
+
+def settings(cfg: ModelConfig) -> dict[str, Any]:
+    """The training choices a candidate may change, as they stand in `cfg`."""
+    return {
+        "negatives_per_positive": cfg.negatives_per_positive,
+        "class_weight": cfg.class_weight,
+        "max_depth": cfg.xgb.max_depth,
+        "n_estimators": cfg.xgb.n_estimators,
+        "learning_rate": cfg.xgb.learning_rate,
+        "older_labels": cfg.point_in_time.older_labels,
+    }
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    name: str
+    settings: dict[str, Any]
+    metrics: dict[str, float]
+    shares: ListingShares | None = None
+    lists: dict[str, float] = field(default_factory=dict)  # the lists it would have made
+    seconds: float = 0.0
+    error: str | None = None
+    # The scored backtest population (entity_type, entity_id, score, label), for callers that
+    # judge the candidates against a generated world's truth; not part of the summary.
+    frame: DataFrame | None = field(default=None, repr=False, compare=False)
+    ranked: Ranked | None = field(default=None, repr=False, compare=False)
+    win_share: float | None = None  # of paired bootstrap resamples, against the configured setting
+
+    def score(self, metric: str) -> float:
+        value = self.metrics.get(metric, math.nan)
+        return -math.inf if value is None or math.isnan(value) else value
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("frame", "ranked")}
+        out["shares"] = dataclasses.asdict(self.shares) if self.shares else None
+        return out
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    start: dt.date
+    end: dt.date
+    metric: str
+    candidates: list[CandidateResult]
+    baseline: CandidateResult | None
+    chosen: CandidateResult | None  # None: nothing could be measured (too few confirmations)
+    skipped: list[str]  # candidates left untried: over the time budget
+
+    @property
+    def beats_baseline(self) -> bool | None:
+        if self.chosen is None or self.baseline is None or self.baseline.error:
+            return None
+        return self.chosen.score(self.metric) >= self.baseline.score(self.metric)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "metric": self.metric,
+            "chosen": self.chosen.name if self.chosen else None,
+            "beats_baseline": self.beats_baseline,
+            "candidates": [c.as_dict() for c in self.candidates],
+            "baseline": self.baseline.as_dict() if self.baseline else None,
+            "skipped": self.skipped,
+        }
+
+
+def evaluate_candidate(
+    ctx: JobContext,
+    name: str,
+    cfg: ModelConfig,
+    training_snapshots: Mapping[dt.date, DataFrame],
+    at_start: DataFrame,
+    labels: DataFrame,
+    start: dt.date,
+    cols: list[str],
+) -> CandidateResult:
+    """Train `cfg` on what was known at `start`, score as of `start`, measure on the cards since."""
+    t0 = time.perf_counter()
+    tiers = ctx.cfg.policy.tiers
+    try:
+        training = build_training_set(training_snapshots, labels, start, cfg).select(
+            *cols, "label", "is_validation", "entity_type", "entity_id"
+        )
+    except InsufficientLabelsError as exc:
+        return CandidateResult(name, settings(cfg), {}, error=str(exc), seconds=time.perf_counter() - t0)
+    model = fit(training, cols, cfg, resolve_num_workers(cfg, ctx.spark), validate=False)
+    scored = predict(model, null_columns(at_start, cols).select("entity_type", "entity_id", "id_hash", "closed", *cols))
+    population = backtest_frame(scored, labels, start, ctx.run_date, cfg.person_labels_apply_to_cards)
+    frame = population.cache()
+    try:
+        metrics = evaluate(frame)
+        points = pr_curve(frame)
+        ranks = ranked(frame)
+    finally:
+        frame.unpersist()
+    shares = listing_shares(points, tiers.high_precision, tiers.medium_precision) if points else None
+    lists: dict[str, float] = {}
+    medium_share = shares.medium_share if shares else None
+    if shares and medium_share:
+        # The list at the MEDIUM share: measured (a lower bound) and estimated precision, recall.
+        cut = min(points, key=lambda p: abs(p.predicted_positives - medium_share * shares.total))
+        lists = {
+            "listed": float(cut.predicted_positives),
+            "precision_measured": cut.precision,
+            "precision_estimated": estimated_precision(cut, shares.label_frequency),
+            "recall": cut.recall,
+        }
+    at_fixed = at_threshold(points, tiers.medium)
+    if at_fixed:
+        lists["recall_at_fixed_medium"] = at_fixed.recall
+    seconds = round(time.perf_counter() - t0, 1)
+    log.info("backtest %s: %s in %.1f s", name, {k: round(v, 4) for k, v in metrics.items()}, seconds)
+    return CandidateResult(name, settings(cfg), metrics, shares, lists, seconds, frame=population, ranked=ranks)
+
+
+def candidates(cfg: ModelConfig) -> list[tuple[str, ModelConfig]]:
+    """The configured model first (``configured``), then each tuning candidate."""
+    out = [("configured", cfg)]
+    if cfg.tuning.enabled:
+        out += [(c.name, with_candidate(cfg, c)) for c in cfg.tuning.candidates]
+    return out
+
+
+def run_backtest(
+    ctx: JobContext, snapshots: Mapping[dt.date, DataFrame], labels: DataFrame | None
+) -> BacktestResult:
+    """Every candidate, within the time budget, and the naive baseline; the choice (``choose``)."""
+    mcfg = ctx.cfg.model
+    start = ctx.run_date - dt.timedelta(days=mcfg.backtest.horizon_days)
+    if labels is None:
+        raise ValueError("the backtest needs the labels table (confirmed outcomes); none was delivered")
+    at_start = snapshots[start]
+    # As in training: the snapshots before the start, closed by the start's own.
+    before = {d: f for d, f in snapshots.items() if d <= start}
+    cols = feature_columns(at_start)
+    budget = mcfg.tuning.time_budget_minutes * 60
+    began = time.perf_counter()
+    results: list[CandidateResult] = []
+    skipped: list[str] = []
+    for name, cfg in candidates(mcfg):
+        if results and time.perf_counter() - began > budget:
+            skipped.append(name)
+            continue
+        results.append(evaluate_candidate(ctx, name, cfg, before, at_start, labels, start, cols))
+    baseline = None
+    base_cols = [c for c in mcfg.backtest.baseline_features if c in cols]
+    if base_cols:
+        naive = dataclasses.replace(mcfg, negatives_per_positive=0.0)
+        baseline = evaluate_candidate(ctx, BASELINE, naive, before, at_start, labels, start, base_cols)
+    measured = [
+        r for r in results
+        if not r.error and r.metrics.get("positives", 0) >= mcfg.backtest.min_positives
+    ]
+    results, chosen = choose(measured, results, mcfg)
+    if skipped:
+        log.warning("backtest: time budget of %.0f min spent; not tried: %s", budget / 60, ", ".join(skipped))
+    result = BacktestResult(start, ctx.run_date, METRIC, results, baseline, chosen, skipped)
+    if chosen is None:
+        log.warning("backtest: fewer than %d cards confirmed in (%s, %s]: nothing measured, the configured "
+                    "model trains and the tiers stay at their fixed thresholds",
+                    mcfg.backtest.min_positives, start, ctx.run_date)
+    elif result.beats_baseline is False:
+        log.warning("backtest: the chosen setting %s does not beat the naive baseline (%s %.4f < %.4f)",
+                    chosen.name, METRIC, chosen.score(METRIC),
+                    baseline.score(METRIC) if baseline else math.nan)
+    return result
+
+
+def choose(
+    measured: list[CandidateResult], results: list[CandidateResult], cfg: ModelConfig
+) -> tuple[list[CandidateResult], CandidateResult | None]:
+    """The configured setting unless another beats it in at least ``tuning.min_win_share`` of
+    paired bootstrap resamples of the window's confirmations; then the best such by average
+    precision. A handful of confirmations rarely settles anything: the default then stays."""
+    incumbent = next((r for r in measured if r.name == "configured"), None)
+    if incumbent is None or incumbent.ranked is None:
+        best = max(measured, key=lambda r: r.score("average_precision")) if measured else None
+        return results, best
+    shares = {
+        r.name: win_share(r.ranked, incumbent.ranked, seed=cfg.seed)
+        for r in measured if r is not incumbent and r.ranked is not None
+    }
+    results = [dataclasses.replace(r, win_share=shares.get(r.name)) for r in results]
+    eligible = [r for r in results if shares.get(r.name, 0.0) >= cfg.tuning.min_win_share]
+    chosen = max(eligible, key=lambda r: r.score("average_precision")) if eligible else incumbent
+    return results, next(r for r in results if r.name == chosen.name)
+
+
+def chosen_config(cfg: ModelConfig, result: BacktestResult | None) -> ModelConfig:
+    """The model config training uses: the backtest's choice, else the configured one."""
+    if result is None or result.chosen is None or result.chosen.name == "configured":
+        return cfg
+    by_name = {c.name: c for c in cfg.tuning.candidates}
+    return with_candidate(cfg, by_name[result.chosen.name])
+
+
+def share_thresholds(scores: DataFrame, shares: ListingShares | None) -> dict[str, float] | None:
+    """Score thresholds that list the backtest's shares of today's open cards, or None."""
+    if shares is None or shares.high_share is None or shares.medium_share is None:
+        return None
+    open_scores = scores.where(~F.coalesce(F.col("closed"), F.lit(False)))
+    high_q, medium_q = open_scores.approxQuantile(
+        "score", [1.0 - shares.high_share, 1.0 - shares.medium_share], 1e-4
+    )
+    return {"high": float(high_q), "medium": float(min(medium_q, high_q))}
