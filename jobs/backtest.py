@@ -176,7 +176,10 @@ def evaluate_candidate(
         )
     except InsufficientLabelsError as exc:
         return CandidateResult(name, settings(cfg), {}, error=str(exc), seconds=time.perf_counter() - t0)
-    model = fit(training, cols, cfg, resolve_num_workers(cfg, ctx.spark), validate=False)
+    try:
+        model = fit(training, cols, cfg, resolve_num_workers(cfg, ctx.spark), validate=False)
+    except ValueError as exc:  # e.g. no positive row: this setting cannot train here, the others can
+        return CandidateResult(name, settings(cfg), {}, error=str(exc), seconds=time.perf_counter() - t0)
     scored = predict(model, null_columns(at_start, cols).select("entity_type", "entity_id", "id_hash", "closed", *cols))
     population = backtest_frame(scored, labels, start, ctx.run_date, cfg.person_labels_apply_to_cards)
     frame = population.cache()

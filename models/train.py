@@ -122,6 +122,8 @@ def fit(
     so the rare positives are not drowned by the sampled negatives, or 1 (``none``). The input is read once: into a cached frame of
     `num_workers` partitions (``prepare_training_frame``) that the counts and the fit share.
     """
+    if not validate:  # every row trains, and counts towards the class balance
+        train_df = train_df.withColumn(VALIDATION_COL, F.lit(False))
     data = prepare_training_frame(train_df, feature_cols, num_workers)
     try:
         pos, neg = class_balance(data)  # also materialises the cache, in the same pass
