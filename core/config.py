@@ -127,7 +127,7 @@ class PointInTimeConfig:
     """
 
     snapshot_days_back: tuple[int, ...] = (14, 28)
-    older_labels: Literal["oldest", "drop", "unaffected"] = "unaffected"
+    older_labels: Literal["oldest", "drop", "unaffected", "untouched"] = "unaffected"
 
     @field_validator("snapshot_days_back")
     @classmethod
@@ -158,7 +158,7 @@ class Candidate:
     max_depth: int | None = Field(default=None, ge=1)
     n_estimators: int | None = Field(default=None, ge=1)
     learning_rate: float | None = Field(default=None, gt=0)
-    older_labels: Literal["oldest", "drop", "unaffected"] | None = None
+    older_labels: Literal["oldest", "drop", "unaffected", "untouched"] | None = None
 
 
 @dataclass(frozen=True, config=STRICT)

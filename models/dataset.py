@@ -83,12 +83,16 @@ def snapshot_for(
     - ``drop``: null (left out);
     - ``unaffected``: the newest snapshot when `untouched` (nothing was done to the card: open and
       neither suspended nor frozen in the extract, so the label stopped none of its use), else the
-      oldest. For labels from before the usage data began this keeps the card's use in its row.
+      oldest. For labels from before the usage data began this keeps the card's use in its row;
+    - ``untouched``: as ``unaffected`` for every label, recent ones too (only a card something was
+      done to goes back to before its label): keeps a burst just before a label in its row.
     """
     before = [F.when(F.lit(d) < label_day, F.lit(d)) for d in dates]
     latest = before[0] if len(before) == 1 else F.greatest(*before)
     if older_labels == "drop":
         return latest
+    if older_labels == "untouched" and untouched is not None:  # every label, not only the old ones
+        return F.coalesce(F.when(untouched, F.lit(max(dates))), latest, F.lit(min(dates)))
     if older_labels == "unaffected" and untouched is not None:
         return F.coalesce(latest, F.when(untouched, F.lit(max(dates))), F.lit(min(dates)))
     return F.coalesce(latest, F.lit(min(dates)))

@@ -69,3 +69,8 @@ def test_snapshot_for_takes_the_latest_snapshot_before_the_label_day(spark: Spar
     drop = frame.select(snapshot_for(F.col("label_day"), dates, "drop").alias("s"))
     assert [r["s"] for r in oldest.collect()] == [d(2), d(2), d(2), d(16), d(23)]
     assert [r["s"] for r in drop.collect()] == [None, None, d(2), d(16), d(23)]
+    touched = F.col("label_day") == F.lit(d(24))  # the last card was suspended, the others not
+    untouched = frame.select(snapshot_for(F.col("label_day"), dates, "untouched", ~touched).alias("s"))
+    assert [r["s"] for r in untouched.collect()] == [d(23), d(23), d(23), d(23), d(23)]
+    unaffected = frame.select(snapshot_for(F.col("label_day"), dates, "unaffected", ~touched).alias("s"))
+    assert [r["s"] for r in unaffected.collect()] == [d(23), d(23), d(2), d(16), d(23)]
