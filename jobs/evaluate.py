@@ -43,7 +43,7 @@ def new_finds(joined: DataFrame, labels: DataFrame) -> dict[str, Any]:
         ).first()
         assert row is not None
         misuse, listed, true_listed = int(row["misuse"] or 0), int(row["listed"] or 0), int(row["true_listed"] or 0)
-        typologies = [r["typology"] for r in part.where("label = 1").select("typology").distinct().collect()]
+        typologies = [r["typology"] for r in part.where("label = 1").select("typology").distinct().collect()]  # small: typologies
         honest = part.where("label = 0")
         out[kind] = {
             "cards": int(row["cards"]), "misuse": misuse, "listed": listed,

@@ -111,7 +111,7 @@ def ranked(frame: DataFrame, bins: int = BINS) -> Ranked:
     """`frame` (``entity_type, entity_id, score, label``) reduced to a `Ranked`: one row per
     positive (the window's confirmations) and at most ``bins + 1`` histogram rows."""
     bucket = F.least(F.greatest(F.floor(F.col("score") * bins), F.lit(0)), F.lit(bins)).cast("int")
-    pos = frame.where(F.col("label") == 1).select("entity_type", "entity_id", bucket.alias("b")).collect()
+    pos = frame.where(F.col("label") == 1).select("entity_type", "entity_id", bucket.alias("b")).collect()  # small: the window's confirmations
     neg = frame.where(F.col("label") == 0).groupBy(bucket.alias("b")).count().collect()  # small: ≤ bins + 1
     per_bin = [0] * (bins + 2)
     for r in neg:

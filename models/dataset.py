@@ -180,8 +180,8 @@ def build_training_set(
             F.sum("label").alias("positives"),
             F.sum(F.when(F.col("is_validation"), F.col("label")).otherwise(0)).alias("val_positives"),
         )
-        .collect()
-    )  # small: one row per snapshot
+        .collect()  # small: one row per snapshot
+    )
     rows = sum(int(r["rows"] or 0) for r in per_snapshot)
     positives = sum(int(r["positives"] or 0) for r in per_snapshot)
     val_positives = sum(int(r["val_positives"] or 0) for r in per_snapshot)
