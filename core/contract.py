@@ -1,4 +1,4 @@
-"""The data contract (shared/CONTRACT.md) as code: input tables, their columns and types.
+"""The data contract as code: input tables, their columns and types.
 
 Types are Spark DDL. Ingest casts every delivered column to these types; a required column
 that is missing fails the run naming the table and the column; extra columns are dropped
