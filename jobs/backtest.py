@@ -23,10 +23,11 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from core.config import Candidate, ModelConfig
+from core.io import AtomicPublisher
 from core.tables import Tables
 from features.assemble import build_features
 from jobs.context import JobContext
-from jobs.features import feature_columns, null_columns
+from jobs.features import feature_columns, feature_context, null_columns
 from models.backtest import (
     ListingShares,
     Ranked,
@@ -57,9 +58,6 @@ def snapshot_dates(run_date: dt.date, cfg: ModelConfig) -> list[dt.date]:
 def build_snapshots(ctx: JobContext, tables: Tables, dates: list[dt.date]) -> dict[dt.date, DataFrame]:
     """The feature table as of each date, from the same inputs, written under
     ``training_snapshots/run_date=D/as_of=S`` and read back (each cuts its own lineage)."""
-    from core.io import AtomicPublisher
-    from jobs.features import feature_context
-
     out: dict[dt.date, DataFrame] = {}
     pub = AtomicPublisher(ctx.spark, ctx.cfg.output, ctx.run_date_str)
     base = feature_context(ctx)

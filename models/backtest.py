@@ -17,9 +17,9 @@ import numpy as np
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from models.dataset import CARD_TYPES
 from models.evaluate import BINS, CurvePoint
 
-CARD_TYPES = ("SIM", "ACCOUNT")
 # The top of the ranking that estimates the share of misuse confirmed in the window: the
 # highest-scored cards holding this many of the window's confirmations (at least one).
 TOP_CONFIRMATIONS_SHARE = 0.25
