@@ -13,7 +13,7 @@ DEMO_RUN_DATE ?= 2026-06-30
 help:
 	@echo "make demo   - set up, generate a $(DEMO_PERSONS)-person world, run the whole job (outputs under $(DEMO_DIR)/)"
 	@echo "make test   - set up and run the test suite"
-	@echo "make lint   - ruff + mypy"
+	@echo "make lint   - ruff + mypy + the import-linter layer contracts"
 	@echo "make bench  - benchmark 100k and 1M-person worlds (results: benchmarks/results/latest.md)"
 	@echo "make worlds - the whole job on every generator setting of conf/worlds/, judged by each world's truth"
 
@@ -35,7 +35,10 @@ test: lint
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy core features models jobs pipelines policy quality generator benchmarks
+	$(VENV)/bin/mypy realname_guard core features models jobs pipelines policy quality generator benchmarks
+	@# The import contracts (pyproject.toml) read the installed layout: build it, check from inside it.
+	rm -rf build/lint && $(PY) setup.py -q build_py --build-lib build/lint 2>/dev/null
+	cd build/lint && PYTHONPATH=$$PWD $(CURDIR)/$(VENV)/bin/lint-imports --no-cache $(CURDIR)/pyproject.toml
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.harness --sizes 100000,1000000 --out benchmarks/results

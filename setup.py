@@ -1,6 +1,15 @@
 """realname-guard: find SIM cards and bank accounts that are real-name but not real person."""
 
-from setuptools import find_packages, setup
+from setuptools import setup
+
+# The product's folders stay at the top of the repository; they install (and import) as
+# realname_guard.<folder> so that nothing generic like `models` or `core` lands in site-packages.
+FOLDERS = ("core", "features", "models", "jobs", "pipelines", "policy", "quality", "generator")
+PACKAGE_DIR = {
+    "realname_guard": "realname_guard",
+    **{f"realname_guard.{folder}": folder for folder in FOLDERS},
+    "realname_guard.conf.base": "conf/base",  # YAML only: ships the default config inside the wheel
+}
 
 setup(
     name="realname-guard",
@@ -8,13 +17,9 @@ setup(
     description="Spark batch job that lists SIMs and bank accounts registered under a real ID "
     "but not used by its holder (实名不实人), for re-verification and revocation.",
     python_requires=">=3.11,<3.12",
-    packages=[
-        *find_packages(
-            include=["core*", "features*", "models*", "jobs*", "pipelines*", "policy*", "quality*", "generator*"]
-        ),
-        "conf.base",  # YAML only (a namespace package): ships the default config inside the wheel
-    ],
-    package_data={"conf.base": ["*.yaml"]},
+    packages=list(PACKAGE_DIR),
+    package_dir=PACKAGE_DIR,
+    package_data={"realname_guard.conf.base": ["*.yaml"]},
     install_requires=[
         "pyspark==4.3.0",
         "great-expectations==1.24.1",
@@ -34,7 +39,11 @@ setup(
         "psutil==7.2.2",
     ],
     extras_require={
-        "dev": ["pytest==9.2.0", "ruff==0.17.6", "mypy==2.4.1", "duckdb==2.0.1", "types-PyYAML"],
+        "dev": [
+            "pytest==9.2.0", "ruff==0.17.6", "mypy==2.4.1", "duckdb==2.0.1", "types-PyYAML",
+            "import-linter==2.17",  # make lint: the layer contracts in pyproject.toml
+            "wheel==0.48.0",  # tests/test_package.py builds the wheel without build isolation
+        ],
     },
-    entry_points={"console_scripts": ["realname-guard=jobs.cli:main"]},
+    entry_points={"console_scripts": ["realname-guard=realname_guard.cli:main"]},
 )

@@ -1,6 +1,6 @@
 """The reference for the feature stage: the same feature groups as plain SQL for DuckDB.
 
-Computes, from the validated and de-identified tables that ``core.ingest.ingest`` returns
+Computes, from the validated and de-identified tables that ``jobs.ingest.ingest`` returns
 (written to Parquet), exactly the frame ``features.assemble.build_features`` builds for the
 groups in ``GROUPS``: every SIM and account known on the as-of date, the entity columns, and the
 feature columns cast to double. It mirrors the Spark code line by line (as-of view in
@@ -34,7 +34,7 @@ TABLES = ("sims", "accounts", "activity", "transactions", "registry")
 TIMEZONE = "Asia/Shanghai"
 
 _MACROS = """
--- province(): two-digit province prefix of a six-digit region code, else NULL (features/identity.py)
+-- province(): two-digit province prefix of a six-digit region code, else NULL (core/identity.py)
 CREATE OR REPLACE TEMP MACRO province(r) AS CASE WHEN regexp_matches(r, '^[0-9]{6}$') THEN substr(r, 1, 2) END;
 -- Spark's months_between(d, b) on dates: whole months when the days of month agree or both are the
 -- last day of their month, else the day difference over 31; rounded to 8 digits.
@@ -42,7 +42,7 @@ CREATE OR REPLACE TEMP MACRO months_between_(d, b) AS round(
     (year(d) - year(b)) * 12 + (month(d) - month(b))
     + CASE WHEN day(d) = day(b) OR (d = last_day(d) AND b = last_day(b)) THEN 0.0
            ELSE (day(d) - day(b)) / 31.0::DOUBLE END, 8);
--- age_on(): whole years between a birth date and a date (features/identity.py)
+-- age_on(): whole years between a birth date and a date (core/identity.py)
 CREATE OR REPLACE TEMP MACRO age_on(b, d) AS CAST(floor(months_between_(d, b) / 12) AS INTEGER);
 -- Spark's try_divide: NULL when the divisor is zero
 CREATE OR REPLACE TEMP MACRO try_div(a, b) AS CASE WHEN b <> 0 THEN a::DOUBLE / b END;
@@ -239,7 +239,7 @@ HOLDER_GROUPS = frozenset({"holder_identity", "holder_cards"})
 
 def output_columns(group: str) -> list[str]:
     """The feature columns a group's SQL returns (its select list minus the keys)."""
-    from features.registry import registry  # the Spark registry names the same outputs
+    from realname_guard.features.registry import registry  # the Spark registry names the same outputs
 
     return list(registry()[group].outputs)
 

@@ -155,7 +155,7 @@ def median(xs: list[float]) -> float:
 def _clean_tables(spark: Any, cfg: Any, world: Path, key: bytes) -> tuple[Path, float]:
     """Ingest once and write the clean, de-identified tables (cached next to the world)."""
     from benchmarks.parity import write_clean_tables
-    from core.ingest import ingest
+    from realname_guard.jobs.ingest import ingest
 
     clean = world / f"clean-{AS_OF.isoformat()}"
     if (clean / "_complete.json").is_file():
@@ -199,9 +199,9 @@ def _group_costs(spark: Any, clean: Path) -> dict[str, float]:
     reading them carries their cost.
     """
     from benchmarks.parity import read_clean_tables
-    from features.assemble import entity_base
-    from features.common import as_of_view, release
-    from features.registry import FeatureContext, registry
+    from realname_guard.features.assemble import entity_base
+    from realname_guard.features.common import as_of_view, release
+    from realname_guard.features.registry import FeatureContext, registry
 
     ctx = FeatureContext(as_of=AS_OF, activity_window_days=30)
     view = as_of_view(read_clean_tables(spark, clean), ctx)
@@ -225,12 +225,12 @@ def _reasons_share(spark: Any, cfg: Any, features_path: str, medium: float) -> d
     listing cap) vs a plain prediction of every card."""
     from pyspark.sql import functions as F
 
-    from jobs.context import start_tracking
-    from jobs.features import null_columns
-    from jobs.score import descriptions
-    from models.explain import add_reasons
-    from models.registry import load_champion
-    from models.train import predict
+    from realname_guard.core.schema import null_columns
+    from realname_guard.jobs.context import start_tracking
+    from realname_guard.jobs.score import descriptions
+    from realname_guard.models.explain import add_reasons
+    from realname_guard.models.registry import load_champion
+    from realname_guard.models.train import predict
 
     class _Ctx:  # start_tracking needs only .cfg
         def __init__(self, c: Any) -> None:
@@ -272,7 +272,7 @@ def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bo
     run_out = work_root / f"run-{persons}"
     shutil.rmtree(run_out, ignore_errors=True)
 
-    from core.config import load_config
+    from realname_guard.config import load_config
 
     overrides = [f"run.input={world / 'input'}", f"run.output={run_out}", f"run.run_date={AS_OF.isoformat()}",
                  f"spark.master=local[{cores}]"]
@@ -286,8 +286,8 @@ def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bo
     job_log.setLevel(logging.INFO)
     job_log.addHandler(StageMarks(sampler))
 
-    from core.spark import get_spark
-    from pipelines.daily import RUN, run_pipeline
+    from realname_guard.core.spark import get_spark
+    from realname_guard.pipelines.daily import RUN, run_pipeline
 
     t_start = time.perf_counter()
     spark = get_spark(cfg.spark, cfg.run.timezone)

@@ -1,6 +1,6 @@
 """Spark features vs the DuckDB reference on the same clean Parquet: write, time, compare.
 
-The clean tables are the frames ``core.ingest.ingest`` returns (validated, de-identified), written
+The clean tables are the frames ``jobs.ingest.ingest`` returns (validated, de-identified), written
 once to Parquet so both engines start from the same files. ``name_norm`` is not written (names
 never leave memory, CONTRACT.md); none of the compared groups reads it, and the Spark side gets it
 back as a null column so ``features.common.holders`` still resolves.
@@ -19,10 +19,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from benchmarks import duckdb_features as ddf
-from core.config import FeatureSpec
-from core.tables import Tables
-from features.assemble import FeatureSet, build_features
-from features.registry import FeatureContext
+from realname_guard.core.config import FeatureSpec
+from realname_guard.core.tables import Tables
+from realname_guard.features.assemble import FeatureSet, build_features
+from realname_guard.features.registry import FeatureContext
 
 CLEAN_TABLES = ("sims", "accounts", "activity", "transactions", "registry", "labels")
 REL_TOL = 1e-9

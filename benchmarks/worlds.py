@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from generator.params import GeneratorConfig
-from generator.world import generate_world
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.world import generate_world
 
 log = logging.getLogger(__name__)
 

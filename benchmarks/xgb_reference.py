@@ -44,9 +44,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from core.config import ModelConfig
-from models.dataset import build_training_set, feature_columns
-from models.train import LABEL_COL, VALIDATION_COL, fit, xgb_kwargs
+from realname_guard.core.config import ModelConfig
+from realname_guard.core.schema import feature_columns
+from realname_guard.models.dataset import build_training_set
+from realname_guard.models.train import LABEL_COL, VALIDATION_COL, fit, xgb_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -297,8 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    from core.config import load_config
-    from core.spark import get_spark
+    from realname_guard.config import load_config
+    from realname_guard.core.spark import get_spark
 
     cores = os.cpu_count() or 2
     cfg = load_config(overrides=[f"spark.master=local[{cores}]"], local_dir=None)

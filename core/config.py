@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -19,7 +20,7 @@ import yaml
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
-from generator.params import GeneratorConfig
+from realname_guard.core.generator_config import GeneratorConfig
 
 STRICT = ConfigDict(extra="forbid")
 LOCAL_DIR = Path.cwd() / "conf" / "local"
@@ -31,7 +32,7 @@ def base_dir() -> Path | Traversable:
     beside = Path(__file__).resolve().parent.parent / "conf" / "base"
     if beside.is_dir():
         return beside
-    return resources.files("conf.base")
+    return resources.files("realname_guard") / "conf" / "base"
 
 
 class ConfigError(ValueError):
@@ -229,6 +230,16 @@ class TierConfig:
 
 
 @dataclass(frozen=True, config=STRICT)
+class RuleSpec:
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def _rule_spec(value: Any) -> Any:
+    return {"name": value} if isinstance(value, str) else value
+
+
+@dataclass(frozen=True, config=STRICT)
 class PolicyConfig:
     tiers: TierConfig = Field(default_factory=TierConfig)
     list_ttl_days: int = Field(default=90, ge=1)
@@ -237,9 +248,14 @@ class PolicyConfig:
     sims_per_operator_limit: int = Field(default=5, ge=1)
     sims_per_operator_limit_overrides: dict[str, int] = Field(default_factory=dict)
     sims_total_limit: int = Field(default=10, ge=1)
-    accounts_class_i_per_bank_limit: int = Field(default=1, ge=1)
-    rules: tuple[str, ...] = ()
+    # Rules reported in rule_hits: a name, or {name, params} with params its function takes.
+    rules: tuple[RuleSpec, ...] = ()
     list_on_rules: tuple[str, ...] = ("CONFIRMED_MISUSE",)
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rule_names(cls, value: Any) -> Any:
+        return [_rule_spec(v) for v in value] if isinstance(value, list | tuple) else value
 
 
 @dataclass(frozen=True, config=STRICT)
@@ -251,29 +267,6 @@ class Config:
     model: ModelConfig = Field(default_factory=ModelConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
-
-    @field_validator("features")
-    @classmethod
-    def _known_features(cls, value: FeaturesConfig) -> FeaturesConfig:
-        from features.registry import check_params, known_features
-
-        known = known_features()
-        for spec in value.enabled:
-            if spec.name not in known:
-                raise ValueError(f"unknown feature {spec.name!r}; known: {', '.join(sorted(known))}")
-            check_params(spec.name, spec.params)
-        return value
-
-    @field_validator("policy")
-    @classmethod
-    def _known_rules(cls, value: PolicyConfig) -> PolicyConfig:
-        from policy.rules import known_rules
-
-        known = known_rules()
-        for name in (*value.rules, *value.list_on_rules):
-            if name not in known:
-                raise ValueError(f"unknown rule {name!r}; known: {', '.join(sorted(known))}")
-        return value
 
     # -- derived paths -------------------------------------------------------------------
     @property
@@ -301,6 +294,8 @@ class Config:
 
 
 SECTIONS = tuple(Config.__dataclass_fields__)
+# A check across registries: the problems it finds in a loaded config, as (dotted key, message).
+ConfigCheck = Callable[[Config], Iterable[tuple[str, str]]]
 
 
 def _read_yaml(path: Path | Traversable) -> Any:
@@ -355,8 +350,13 @@ def load_config(
     overrides: list[str] | tuple[str, ...] = (),
     base: Path | Traversable | None = None,
     local_dir: Path | None = LOCAL_DIR,
+    checks: Sequence[ConfigCheck] = (),
 ) -> Config:
-    """Load and validate the layered configuration; raise ConfigError naming file and key."""
+    """Load and validate the layered configuration; raise ConfigError naming file and key.
+
+    `checks` look across registries core does not know (features, rules): each returns the
+    problems it finds as (dotted key, message); they are reported with the file that set the key.
+    """
     origin: dict[str, str] = {}
     raw: dict[str, Any] = _layer_dir(base if base is not None else base_dir(), {}, origin)
     if local_dir is not None:
@@ -381,7 +381,7 @@ def load_config(
         raw = _merge(raw, nested)
         origin[parts[0]] = f"override {text!r}"
     try:
-        return Config(**raw)
+        cfg = Config(**raw)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
@@ -391,3 +391,8 @@ def load_config(
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
     except TypeError as exc:  # pragma: no cover - pydantic reports most problems above
         raise ConfigError(f"invalid configuration: {exc}") from None
+    problems = [problem for check in checks for problem in check(cfg)]
+    if problems:
+        lines = [f"{origin.get(key.split('.')[0], 'defaults')}: {key}: {msg}" for key, msg in problems]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    return cfg

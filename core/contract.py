@@ -1,15 +1,26 @@
-"""The data contract as code: input tables, their columns and types.
+"""The data contract as code: input tables, their columns and types, and each table's time facts.
 
 Types are Spark DDL. Ingest casts every delivered column to these types; a required column
 that is missing fails the run naming the table and the column; extra columns are dropped
 and reported.
+
+Each table also says once what the rest of the code needs to know about it: the name it goes by
+in the feature code (``alias``), its event-time column, the column holding a person's name, and
+its as-of rule, i.e. which rows a feature computed as of a date may see:
+
+- ``since``: a row exists from its event time on (a card registered, a label known);
+- ``window``: only rows inside the activity window ending on the as-of date (usage, transactions);
+- ``always``: no time of its own; every row is visible (the ID registry).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pyspark.sql.types import StructType
+
+AsOfRule = Literal["since", "window", "always"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +30,20 @@ class TableContract:
     key: tuple[str, ...]  # columns unique per row
     required: bool  # the table itself must be delivered
     pii: tuple[str, ...] = ()  # columns holding ID numbers or names: never written out raw
+    alias: str = ""  # the name feature code reads it by (Tables.<alias>); default: `name`
+    event_time: str | None = None  # when the row happened; rows after the run date are quarantined
+    name_column: str | None = None  # a person's name: normalised at ingest, never written out
+    as_of: AsOfRule = "always"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.alias:
+            object.__setattr__(self, "alias", self.name)
+        if self.as_of != "always" and self.event_time is None:
+            raise ValueError(f"table {self.name}: as-of rule {self.as_of!r} needs an event_time column")
+        for col in (self.event_time, self.name_column, *self.key):
+            if col is not None and col not in self.columns:
+                raise ValueError(f"table {self.name}: column {col!r} is not in its DDL")
 
     @property
     def schema(self) -> StructType:
@@ -27,8 +52,22 @@ class TableContract:
         return parsed
 
     @property
+    def types(self) -> dict[str, str]:
+        """Column -> DDL type, read from the DDL without Spark (top-level commas only)."""
+        parts, depth, start = [], 0, 0
+        for i, ch in enumerate(self.ddl):
+            depth += ch in "(<"
+            depth -= ch in ")>"
+            if ch == "," and depth == 0:
+                parts.append(self.ddl[start:i])
+                start = i + 1
+        parts.append(self.ddl[start:])
+        pairs = (p.strip().split(None, 1) for p in parts if p.strip())
+        return {name: kind.strip().upper() for name, kind in pairs}
+
+    @property
     def columns(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.schema.fields)
+        return tuple(self.types)
 
 
 SIM_REGISTRATIONS = TableContract(
@@ -41,6 +80,11 @@ SIM_REGISTRATIONS = TableContract(
     key=("msisdn",),
     required=True,
     pii=("id_number", "reg_name"),
+    alias="sims",
+    event_time="reg_time",
+    name_column="reg_name",
+    as_of="since",
+    description="One row per SIM card ever registered, by the operators.",
 )
 
 BANK_ACCOUNTS = TableContract(
@@ -54,6 +98,11 @@ BANK_ACCOUNTS = TableContract(
     key=("account_id",),
     required=True,
     pii=("id_number", "holder_name"),
+    alias="accounts",
+    event_time="open_time",
+    name_column="holder_name",
+    as_of="since",
+    description="One row per bank account ever opened, by the banks.",
 )
 
 SIM_ACTIVITY = TableContract(
@@ -65,6 +114,10 @@ SIM_ACTIVITY = TableContract(
     ),
     key=("msisdn", "day", "imei", "cell_region"),
     required=False,
+    alias="activity",
+    event_time="day",
+    as_of="window",
+    description="Daily usage per SIM, handset and cell region.",
 )
 
 BANK_TRANSACTIONS = TableContract(
@@ -75,6 +128,10 @@ BANK_TRANSACTIONS = TableContract(
     ),
     key=("txn_id",),
     required=False,
+    alias="transactions",
+    event_time="ts",
+    as_of="window",
+    description="One row per account transaction.",
 )
 
 ID_REGISTRY = TableContract(
@@ -86,6 +143,9 @@ ID_REGISTRY = TableContract(
     key=("id_number",),
     required=False,
     pii=("id_number", "name"),
+    alias="registry",
+    name_column="name",
+    description="The ID registry's record per ID number (optional).",
 )
 
 LABELS = TableContract(
@@ -94,12 +154,35 @@ LABELS = TableContract(
     key=(),
     required=False,
     pii=(),  # entity_id holds an ID number for PERSON rows: hashed at ingest
+    alias="labels",
+    event_time="label_time",
+    as_of="since",
+    description="Confirmed outcomes: misuse (1) or cleared (0) per card or person.",
 )
 
+# Every contract table by name, in the order ingest reads them. A new card kind's source table is
+# added with `register_table` (core.kinds.register_kind does it).
 TABLES: dict[str, TableContract] = {
     t.name: t
     for t in (SIM_REGISTRATIONS, BANK_ACCOUNTS, SIM_ACTIVITY, BANK_TRANSACTIONS, ID_REGISTRY, LABELS)
 }
+
+
+def register_table(contract: TableContract) -> None:
+    """Add a table to the contract (a new card kind's registrations); its name and alias must be new."""
+    for t in TABLES.values():
+        if t.name == contract.name or t.alias == contract.alias:
+            if t == contract:
+                return
+            raise ValueError(f"table {contract.name} ({contract.alias}) clashes with {t.name} ({t.alias})")
+    TABLES[contract.name] = contract
+
+
+def by_alias(alias: str) -> TableContract:
+    for t in TABLES.values():
+        if t.alias == alias:
+            return t
+    raise KeyError(f"no contract table goes by {alias!r}; tables: {', '.join(t.alias for t in TABLES.values())}")
 
 OPERATORS = ("CMCC", "CUCC", "CTCC")
 ID_TYPES = ("RESIDENT_ID", "PASSPORT", "HMT_PERMIT", "OTHER")

@@ -16,7 +16,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from core.contract import TableContract
+from realname_guard.core.contract import TableContract
 
 log = logging.getLogger(__name__)
 

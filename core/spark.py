@@ -8,7 +8,7 @@ import sys
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
-from core.config import SparkConfig
+from realname_guard.core.config import SparkConfig
 
 
 def get_spark(cfg: SparkConfig, timezone: str = "Asia/Shanghai") -> SparkSession:

@@ -9,19 +9,15 @@ from functools import reduce
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from core.config import FeatureSpec
-from core.tables import Tables
-from features.common import as_of_view, release
-from features.registry import FeatureContext, Output, key_columns, registry
+from realname_guard.core.config import FeatureSpec
+from realname_guard.core.kinds import CardKind, model_inputs
+from realname_guard.core.schema import ENTITY_COLUMNS
+from realname_guard.core.tables import Tables, contract_name
+from realname_guard.features.common import as_of_view, card_tables, release
+from realname_guard.features.registry import FeatureContext, Output, key_columns, registry
 
 log = logging.getLogger(__name__)
 
-# `restricted`: suspended (SIM) or frozen (account) in the delivered extract, which gives no date
-# for it: not a model input, only what training needs to tell a card nothing was done to.
-ENTITY_COLUMNS = (
-    "entity_type", "entity_id", "recipient", "id_hash", "id_masked", "opened_at", "closed", "restricted"
-)
-IS_ACCOUNT = "is_account"
 
 
 @dataclass(frozen=True)
@@ -40,31 +36,25 @@ class FeatureSet:
 
 
 def entity_base(t: Tables, ctx: FeatureContext) -> DataFrame:
-    """Every SIM and account known on the as-of date, with its recipient and whether it is closed."""
+    """Every card of every kind known on the as-of date, with its recipient and whether it is closed."""
     end = ctx.as_of_end
-    sims = t.sims.select(
-        F.lit("SIM").alias("entity_type"),
-        F.col("msisdn").alias("entity_id"),
-        F.col("operator").alias("recipient"),
-        "id_hash",
-        "id_masked",
-        F.col("reg_time").alias("opened_at"),
-        ((F.col("status") == "CANCELLED") & F.coalesce(F.col("cancel_time") < end, F.lit(True))).alias("closed"),
-        F.coalesce(F.col("status") == "SUSPENDED", F.lit(False)).alias("restricted"),
-        F.lit(0).alias(IS_ACCOUNT),
-    )
-    accounts = t.accounts.select(
-        F.lit("ACCOUNT").alias("entity_type"),
-        F.col("account_id").alias("entity_id"),
-        F.col("bank_code").alias("recipient"),
-        "id_hash",
-        "id_masked",
-        F.col("open_time").alias("opened_at"),
-        ((F.col("status") == "CLOSED") & F.coalesce(F.col("close_time") < end, F.lit(True))).alias("closed"),
-        F.coalesce(F.col("status") == "FROZEN", F.lit(False)).alias("restricted"),
-        F.lit(1).alias(IS_ACCOUNT),
-    )
-    return sims.unionByName(accounts)
+    inputs = model_inputs()
+
+    def base(k: CardKind, df: DataFrame) -> DataFrame:
+        status = F.col(k.status)
+        return df.select(
+            F.lit(k.name).alias("entity_type"),
+            F.col(k.key).alias("entity_id"),
+            F.col(k.recipient).alias("recipient"),
+            "id_hash",
+            "id_masked",
+            F.col(k.opened_at).alias("opened_at"),
+            ((status == k.closed_status) & F.coalesce(F.col(k.closed_at) < end, F.lit(True))).alias("closed"),
+            F.coalesce(status == k.restricted_status, F.lit(False)).alias("restricted"),
+            *[F.lit(int(k.model_input == c)).alias(c) for c in inputs],
+        )
+
+    return reduce(DataFrame.unionByName, [base(k, df) for k, df in card_tables(t)])
 
 
 def _join_all(frame: DataFrame, groups: list[DataFrame], keys: tuple[str, ...]) -> DataFrame:
@@ -94,7 +84,7 @@ def build_features(t: Tables, ctx: FeatureContext, specs: tuple[FeatureSpec, ...
     parts: dict[str, list[DataFrame]] = {"holder": [], "card": []}
     for spec in specs:
         fdef = reg[spec.name]
-        absent = [Tables.CONTRACT_NAME[n] for n in fdef.needs if not view.has(n)]
+        absent = [contract_name(n) for n in fdef.needs if not view.has(n)]
         if absent:
             skipped[spec.name] = f"input table(s) not delivered: {', '.join(absent)}"
             log.warning("feature group %s skipped: %s", spec.name, skipped[spec.name])
@@ -117,6 +107,6 @@ def build_features(t: Tables, ctx: FeatureContext, specs: tuple[FeatureSpec, ...
         holder_keys = key_columns("holder")
         frame = frame.join(_join_all(parts["holder"][0], parts["holder"][1:], holder_keys), list(holder_keys), "left")
     frame = _join_all(frame, parts["card"], key_columns("card"))
-    columns = (IS_ACCOUNT, *outputs)
+    columns = (*model_inputs(), *outputs)
     frame = frame.select(*ENTITY_COLUMNS, *[F.col(c).cast("double").alias(c) for c in columns])
     return FeatureSet(frame, tuple(columns), outputs, tuple(built), skipped, view)

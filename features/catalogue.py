@@ -2,7 +2,7 @@
 
 Every group (level, source tables, parameters with their defaults, what it is for) and every
 output column (meaning, Chinese term, unit, source tables, group, level). A test compares the
-committed page with ``render_catalogue()``; regenerate with ``python -m features.catalogue``.
+committed page with ``render_catalogue()``; regenerate with ``python -m realname_guard.features.catalogue``.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import inspect
 import sys
 from pathlib import Path
 
-from core.tables import Tables
-from features.network import OPTIONAL_NEEDS
-from features.registry import FeatureDef, registry
+from realname_guard.core.tables import contract_name
+from realname_guard.features.network import OPTIONAL_NEEDS
+from realname_guard.features.registry import FeatureDef, registry
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "features.md"
 
 _HEADER = """\
 # Feature catalogue
 
-<!-- Generated from the feature registry by `python -m features.catalogue`; do not edit by hand. -->
+<!-- Generated from the feature registry by `python -m realname_guard.features.catalogue`; do not edit by hand. -->
 
 Every feature group registered in `features/` and every column it adds to the feature table. A
 group is enabled, with its parameters, in `conf/base/features.yaml`. Level `holder`: one value
@@ -36,10 +36,10 @@ def _cell(text: str) -> str:
 
 
 def _tables(fdef: FeatureDef) -> str:
-    needed = ", ".join(f"`{Tables.CONTRACT_NAME[n]}`" for n in fdef.needs)
+    needed = ", ".join(f"`{contract_name(n)}`" for n in fdef.needs)
     optional = OPTIONAL_NEEDS.get(fdef.name, ())
     if optional:
-        needed += " (+ if delivered: " + ", ".join(f"`{Tables.CONTRACT_NAME[n]}`" for n in optional) + ")"
+        needed += " (+ if delivered: " + ", ".join(f"`{contract_name(n)}`" for n in optional) + ")"
     return needed
 
 
@@ -78,7 +78,7 @@ def write_catalogue(path: Path = DOC_PATH) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m features.catalogue [PATH]``: regenerate the page; ``--check`` fails if it is stale."""
+    """``python -m realname_guard.features.catalogue [PATH]``: regenerate the page; ``--check`` fails if it is stale."""
     args = sys.argv[1:] if argv is None else argv
     if "--check" in args:
         return 0 if DOC_PATH.read_text(encoding="utf-8") == render_catalogue() else 1

@@ -9,8 +9,10 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from core.tables import Tables
-from features.registry import FeatureContext
+from realname_guard.core.contract import TableContract, by_alias
+from realname_guard.core.kinds import CardKind, kinds
+from realname_guard.core.tables import Tables
+from realname_guard.features.registry import FeatureContext
 
 DAY_WORD_BITS = 64  # days per bit-set word: one bit per day of the activity window
 # Usage counters of ``sim_cells``: its column name and the activity column it sums.
@@ -29,21 +31,22 @@ def as_of_view(t: Tables, ctx: FeatureContext) -> Tables:
 
     Cards registered later do not exist yet; usage and transactions are limited to the
     activity window ending on the as-of date; labels that became known later are invisible.
+    Each table's rule is its contract's ``as_of`` (core.contract).
     """
-    end = ctx.as_of_end
+    return Tables({name: _as_of(df, by_alias(name), ctx) for name, df in t.frames().items()})
+
+
+def _as_of(df: DataFrame, contract: TableContract, ctx: FeatureContext) -> DataFrame:
+    if contract.as_of == "always" or contract.event_time is None:
+        return df
+    event = F.col(contract.event_time)
+    is_day = contract.types[contract.event_time] == "DATE"
+    # A DATE is known on its day; a TIMESTAMP strictly before the end of the as-of day.
+    known = event <= F.lit(ctx.as_of) if is_day else event < ctx.as_of_end
+    if contract.as_of == "since":
+        return df.where(known)
     start = F.lit(ctx.window_start)
-    return Tables(
-        sims=t.sims.where(F.col("reg_time") < end),
-        accounts=t.accounts.where(F.col("open_time") < end),
-        activity=None
-        if t.activity is None
-        else t.activity.where((F.col("day") <= F.lit(ctx.as_of)) & (F.col("day") >= start)),
-        transactions=None
-        if t.transactions is None
-        else t.transactions.where((F.col("ts") < end) & (F.col("ts") >= start.cast("timestamp"))),
-        registry=t.registry,
-        labels=None if t.labels is None else t.labels.where(F.col("label_time") < end),
-    )
+    return df.where(known & (event >= (start if is_day else start.cast("timestamp"))))
 
 
 def _memo(t: Tables, name: str, build: Callable[[Tables], DataFrame]) -> DataFrame:
@@ -175,39 +178,34 @@ def _txn_device_pairs(t: Tables) -> DataFrame:
     return pairs.join(owners.hint("shuffle_hash"), ["ak", "account_id"], "left")
 
 
+def card_tables(t: Tables) -> list[tuple[CardKind, DataFrame]]:
+    """Each card kind with its delivered source table (SIMs and accounts are always delivered)."""
+    return [(k, t.get(k.table)) for k in kinds() if t.has(k.table)]
+
+
 def _cards(t: Tables) -> DataFrame:
-    sims = t.sims.select(
-        F.lit("SIM").alias("entity_type"),
-        F.col("msisdn").alias("entity_id"),
-        F.col("operator").alias("recipient"),
-        "id_hash",
-        F.col("reg_time").alias("opened_at"),
-        "channel",
-        F.col("outlet_id").alias("site_id"),
-        F.col("outlet_region").alias("site_region"),
-        "face_verified",
-        "name_norm",
-    )
-    accounts = t.accounts.select(
-        F.lit("ACCOUNT").alias("entity_type"),
-        F.col("account_id").alias("entity_id"),
-        F.col("bank_code").alias("recipient"),
-        "id_hash",
-        F.col("open_time").alias("opened_at"),
-        "channel",
-        F.col("branch_id").alias("site_id"),
-        F.col("branch_region").alias("site_region"),
-        F.lit(None).cast("boolean").alias("face_verified"),
-        "name_norm",
-    )
-    return sims.unionByName(accounts)
+    def shape(k: CardKind, df: DataFrame) -> DataFrame:
+        face = F.col(k.face_verified) if k.face_verified else F.lit(None).cast("boolean")
+        return df.select(
+            F.lit(k.name).alias("entity_type"),
+            F.col(k.key).alias("entity_id"),
+            F.col(k.recipient).alias("recipient"),
+            "id_hash",
+            F.col(k.opened_at).alias("opened_at"),
+            F.col(k.channel).alias("channel"),
+            F.col(k.site).alias("site_id"),
+            F.col(k.site_region).alias("site_region"),
+            face.alias("face_verified"),
+            "name_norm",
+        )
+
+    return reduce(DataFrame.unionByName, [shape(k, df) for k, df in card_tables(t)])
 
 
 def _parsed_ids(t: Tables) -> DataFrame:
     cols = ("id_hash", "id_region", "id_birth_date", "id_gender")
     return (
-        t.sims.select(*cols)
-        .unionByName(t.accounts.select(*cols))
+        reduce(DataFrame.unionByName, [df.select(*cols) for _, df in card_tables(t)])
         .groupBy("id_hash")
         .agg(
             F.min("id_region").alias("id_region"),

@@ -1,74 +1,188 @@
-"""GB 11643-1999 resident ID numbers as Spark column functions: normalise, check, parse.
-
-An 18-character number is 6 digits of region of issue (GB/T 2260), 8 of birth date, 3 of
-sequence (odd = male) and an ISO 7064 MOD 11-2 check character (``X`` stands for 10).
+"""Identity: the ID number against the registry and the holder's profile (lost, expired or deceased IDs, age,
+region of issue against where the cards are used).
 """
 
 from __future__ import annotations
 
-from functools import reduce
+import datetime as dt
 
-from pyspark.sql import Column
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK_CHARS = "10X98765432"
-_FULL_WIDTH_DIGITS = "０１２３４５６７８９ｘＸ"
-_HALF_WIDTH_DIGITS = "0123456789XX"
-ID_PATTERN = r"^[0-9]{17}[0-9X]$"
+from realname_guard.core.identity import age_on, province
+from realname_guard.core.kinds import SIM
+from realname_guard.core.tables import Tables
+from realname_guard.features.common import cards, count_days, day_words, holders, parsed_ids, sim_cells
+from realname_guard.features.registry import FeatureContext, Output, feature
 
 
-def normalise_id(id_number: Column) -> Column:
-    """Full-width digits to ASCII, lower-case x to X, all whitespace (incl. U+3000) removed."""
-    cleaned = F.regexp_replace(F.translate(id_number, _FULL_WIDTH_DIGITS, _HALF_WIDTH_DIGITS), r"[\s\u3000]", "")
-    return F.upper(cleaned)
+@feature(
+    "registry_checks",
+    level="card",
+    needs=("sims", "accounts", "registry"),
+    outputs={
+        "id_reported_lost": Output("The registry reports the ID as lost", unit="flag", zh="证件挂失"),
+        "id_holder_deceased": Output("The registry reports the ID holder as deceased", unit="flag", zh="死亡注销"),
+        "id_expired": Output("The registry reports the ID as expired", unit="flag", zh="证件过期"),
+        "id_birth_mismatch_registry": Output(
+            "The birth date encoded in the ID number differs from the registry's record", unit="flag",
+            zh="出生日期与公民身份信息不符",
+        ),
+        "id_gender_mismatch_registry": Output(
+            "The gender encoded in the ID number differs from the registry's record", unit="flag",
+            zh="性别与公民身份信息不符",
+        ),
+        "opened_recently_on_invalid_id": Output(
+            "Card opened within `recent_days` of the run date on an ID the registry now reports lost, "
+            "deceased or expired", unit="flag", zh="挂失后开卡",
+        ),
+    },
+)
+def registry_checks(t: Tables, ctx: FeatureContext, recent_days: int = 180) -> DataFrame:
+    """Registry status per card, and whether the registry's record agrees with the ID number.
 
-
-def check_char(id17: Column) -> Column:
-    """The check character owed by the first 17 digits (null unless they are 17 digits)."""
-    digits = [F.substring(id17, i + 1, 1).try_cast("int") * w for i, w in enumerate(_WEIGHTS)]
-    total = reduce(lambda a, b: a + b, digits)
-    return F.when(id17.rlike(r"^[0-9]{17}"), F.substring(F.lit(_CHECK_CHARS), (total % 11) + 1, 1))
-
-
-def id_birth_date(id_number: Column) -> Column:
-    """Birth date from characters 7-14 of a (normalised) 18-character ID; null if not a real date."""
-    text = F.substring(id_number, 7, 8)
-    parsed = F.try_to_timestamp(text, F.lit("yyyyMMdd")).cast("date")
-    # try_to_timestamp is lenient about some impossible dates; require a round trip.
-    return F.when(F.date_format(parsed, "yyyyMMdd") == text, parsed)
-
-
-def id_checksum_ok(id_number: Column) -> Column:
-    """True iff an 18-character ID has the right check character and a real birth date."""
-    shaped = id_number.rlike(ID_PATTERN)
-    ok = (F.substring(id_number, 18, 1) == check_char(id_number)) & id_birth_date(id_number).isNotNull()
-    return F.when(id_number.isNull(), F.lit(False)).when(shaped, ok).otherwise(F.lit(False))
-
-
-def id_valid(id_type: Column, id_number: Column) -> Column:
-    """Resident IDs must pass the GB 11643 check; other ID types need only be non-empty."""
-    return F.when(id_type == "RESIDENT_ID", id_checksum_ok(id_number)).otherwise(
-        F.coalesce(F.length(id_number) > 0, F.lit(False))
+    The contract carries no date of the loss report or death, so "opened after the loss report" is
+    approximated by a card opened recently on an ID that is not valid now. All flags are null for
+    an ID the registry does not know (no record is no evidence).
+    """
+    status = F.upper(F.col("id_status"))
+    known = status.isNotNull()
+    reg = t.get("registry").select(
+        "id_hash", "id_status", F.col("birth_date").alias("r_birth"), F.upper(F.col("gender")).alias("r_gender")
+    )
+    since = F.lit(ctx.as_of - dt.timedelta(days=recent_days)).cast("timestamp")
+    return (
+        cards(t)
+        .select("entity_type", "entity_id", "id_hash", "opened_at")
+        .join(parsed_ids(t), "id_hash", "left")
+        .join(reg, "id_hash", "left")
+        .select(
+            "entity_type",
+            "entity_id",
+            F.when(known, (status == "REPORTED_LOST").cast("int")).alias("id_reported_lost"),
+            F.when(known, (status == "DECEASED").cast("int")).alias("id_holder_deceased"),
+            F.when(known, (status == "EXPIRED").cast("int")).alias("id_expired"),
+            F.when(
+                F.col("id_birth_date").isNotNull() & F.col("r_birth").isNotNull(),
+                (F.col("id_birth_date") != F.col("r_birth")).cast("int"),
+            ).alias("id_birth_mismatch_registry"),
+            F.when(
+                F.col("id_gender").isNotNull() & F.col("r_gender").isNotNull(),
+                (F.col("id_gender") != F.col("r_gender")).cast("int"),
+            ).alias("id_gender_mismatch_registry"),
+            F.when(known, ((status != "VALID") & (F.col("opened_at") >= since)).cast("int")).alias(
+                "opened_recently_on_invalid_id"
+            ),
+        )
     )
 
 
-def id_gender(id_number: Column) -> Column:
-    """``M`` when the 17th character (sequence) is odd, ``F`` when even."""
-    seq = F.substring(id_number, 17, 1).try_cast("int")
-    return F.when(seq.isNull(), F.lit(None).cast("string")).when(seq % 2 == 1, F.lit("M")).otherwise(F.lit("F"))
+@feature(
+    "id_profile",
+    level="holder",
+    needs=("sims", "accounts"),
+    outputs={
+        "holder_is_male": Output(
+            "ID holder is male (registry, else the sequence digit of the ID number)", unit="flag", zh="性别"
+        ),
+        "id_province": Output(
+            "Province of issue of the ID number (first two digits, GB/T 2260)", unit="code", zh="发证地省份"
+        ),
+    },
+)
+def id_profile(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Gender and province of issue parsed from the ID (GB 11643); null for non-resident IDs."""
+    gender = F.upper(F.col("gender"))
+    return (
+        holders(t)
+        .select("id_hash", "gender")
+        .join(parsed_ids(t).select("id_hash", "id_region"), "id_hash", "left")
+        .select(
+            "id_hash",
+            F.when(gender.isin("M", "F"), (gender == "M").cast("int")).alias("holder_is_male"),
+            province(F.col("id_region")).cast("int").alias("id_province"),
+        )
+    )
 
 
-def id_region(id_number: Column) -> Column:
-    """Region of issue: the first six digits (GB/T 2260 county code)."""
-    return F.when(id_number.rlike(r"^[0-9]{6}"), F.substring(id_number, 1, 6))
+@feature(
+    "usage_vs_id_region",
+    level="card",
+    needs=("sims", "activity"),
+    outputs={
+        "main_usage_province_not_id": Output(
+            "The province where the SIM had most traffic days is not the ID's province of issue", unit="flag",
+            zh="主要使用地与发证地不符",
+        ),
+        "main_usage_county_not_outlet": Output(
+            "The county where the SIM had most traffic days is not the county it was registered in", unit="flag",
+            zh="异地使用",
+        ),
+    },
+)
+def usage_vs_id_region(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Main domestic usage place of each SIM (most distinct days; ties to the lower code).
+
+    Read from ``sim_cells`` (the window's usage per SIM and cell region, days as bit sets, grouped
+    by SIM): the days in a province are the union of its counties' day sets. Null when the SIM had
+    no domestic traffic or the compared region is missing or malformed.
+    """
+    words = day_words(ctx)
+    per_county = (
+        sim_cells(t, ctx)
+        .where(province(F.col("cell_region")).isNotNull())
+        .groupBy("msisdn", "cell_region")
+        .agg(*[F.bit_or(w).alias(w) for w in words])
+        .withColumn("prov", province(F.col("cell_region")))
+    )
+    per_prov = per_county.groupBy("msisdn", "prov").agg(*[F.bit_or(w).alias(w) for w in words])
+
+    def main(frame: DataFrame, key: str) -> DataFrame:  # most days first, then the lower code
+        first = F.min(F.struct((-count_days([F.col(w) for w in words])).alias("d"), F.col(key).alias("k")))
+        return frame.groupBy("msisdn").agg(first.getField("k").alias(f"main_{key}"))
+
+    sims = t.sims.select("msisdn", "id_hash", "outlet_region").join(
+        parsed_ids(t).select("id_hash", "id_region"), "id_hash", "left"
+    )
+    id_prov = province(F.col("id_region"))
+    outlet = F.when(F.col("outlet_region").rlike(r"^[0-9]{6}$"), F.col("outlet_region"))
+    return (
+        main(per_prov, "prov")
+        .join(main(per_county, "cell_region"), "msisdn")
+        .join(sims, "msisdn")
+        .select(
+            F.lit(SIM.name).alias("entity_type"),
+            F.col("msisdn").alias("entity_id"),
+            F.when(id_prov.isNotNull(), (F.col("main_prov") != id_prov).cast("int")).alias(
+                "main_usage_province_not_id"
+            ),
+            F.when(outlet.isNotNull(), (F.col("main_cell_region") != outlet).cast("int")).alias(
+                "main_usage_county_not_outlet"
+            ),
+        )
+    )
 
 
-def province(region: Column) -> Column:
-    """Two-digit province prefix of a region code; null for ``ABROAD`` and malformed codes."""
-    return F.when(region.rlike(r"^[0-9]{6}$"), F.substring(region, 1, 2))
-
-
-def age_on(birth_date: Column, on: Column) -> Column:
-    """Whole years between a birth date and a date (or timestamp)."""
-    return F.floor(F.months_between(F.to_date(on), birth_date) / 12).cast("int")
+@feature(
+    "holder_identity",
+    level="holder",
+    needs=("sims", "accounts"),
+    outputs={
+        "holder_age": Output("Age of the ID holder on the run date", unit="years", zh="持证人年龄"),
+        "holder_is_elderly": Output("ID holder is 65 or older", unit="flag", zh="老年人证件"),
+        "id_status_invalid": Output(
+            "Registry reports the ID lost, the holder deceased or the ID expired", unit="flag", zh="证件挂失/注销/过期"
+        ),
+    },
+)
+def holder_identity(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Age from the registry (or the ID number) and the registry's status of the ID."""
+    age = age_on(F.col("birth_date"), F.lit(ctx.as_of))
+    return holders(t).select(
+        "id_hash",
+        age.alias("holder_age"),
+        (age >= 65).cast("int").alias("holder_is_elderly"),
+        F.when(F.col("id_status").isNull(), F.lit(None).cast("int"))
+        .otherwise((F.col("id_status") != "VALID").cast("int"))
+        .alias("id_status_invalid"),
+    )

@@ -1,40 +1,19 @@
-"""Cross-registry links as a graph: devices that opened accounts for many IDs, and the connected
-components over ID - SIM - IMEI - account - device - reserved-phone links."""
+"""Network: cards linked into components through shared phones and devices, and the misuse
+confirmed in them.
+"""
 
 from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from core.tables import Tables
-from features.known_labels import confirmed_misuse
-from features.registry import FeatureContext, Output, feature
+from realname_guard.core.kinds import ACCOUNT, SIM
+from realname_guard.core.tables import Tables
+from realname_guard.features.known_labels import confirmed_misuse
+from realname_guard.features.registry import FeatureContext, Output, feature
 
 # Tables a group reads when they were delivered without needing them (listed in the catalogue).
 OPTIONAL_NEEDS: dict[str, tuple[str, ...]] = {"network_components": ("activity", "transactions", "labels")}
-
-
-@feature(
-    "open_device_fanin",
-    level="card",
-    needs=("accounts",),
-    outputs={
-        "open_device_ids": Output("IDs whose accounts were opened on this account's opening device", zh="一机多开"),
-        "open_device_accounts": Output("Accounts opened on this account's opening device"),
-    },
-)
-def open_device_fanin(t: Tables, ctx: FeatureContext) -> DataFrame:
-    """One phone or browser opening accounts for many IDs is a mule factory; null without a device."""
-    acc = t.accounts.where(F.col("open_device_id").isNotNull())
-    per_device = acc.groupBy("open_device_id").agg(
-        F.count_distinct("id_hash").alias("open_device_ids"), F.count(F.lit(1)).alias("open_device_accounts")
-    )
-    return acc.join(per_device, "open_device_id").select(
-        F.lit("ACCOUNT").alias("entity_type"),
-        F.col("account_id").alias("entity_id"),
-        "open_device_ids",
-        "open_device_accounts",
-    )
 
 
 def _node(prefix: str, col: str) -> Column:
@@ -149,11 +128,11 @@ def network_components(t: Tables, ctx: FeatureContext, max_iterations: int = 8, 
         .localCheckpoint(eager=True)
     )
     owner = t.sims.select(
-        F.lit("SIM").alias("entity_type"), F.col("msisdn").alias("entity_id"), _node("S:", "msisdn").alias("node"),
+        F.lit(SIM.name).alias("entity_type"), F.col("msisdn").alias("entity_id"), _node("S:", "msisdn").alias("node"),
         "id_hash",
     ).unionByName(
         t.accounts.select(
-            F.lit("ACCOUNT").alias("entity_type"), F.col("account_id").alias("entity_id"),
+            F.lit(ACCOUNT.name).alias("entity_type"), F.col("account_id").alias("entity_id"),
             _node("A:", "account_id").alias("node"), "id_hash",
         )
     )

@@ -1,99 +1,18 @@
-"""Registration behaviour beyond counts: the 一证五户 limits, bursts, channel shares, outlets that
-register cards for many IDs at once, outlets with confirmed misuse, and cards opened far from
-where the holder's other SIMs live."""
+"""Outlets and branches: batches of registrations at one site, the site's record, and where its cards
+are then used.
+"""
 
 from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from core.tables import Tables
-from features.common import cards, holders, sim_cells
-from features.identity import age_on, province
-from features.known_labels import confirmed_misuse
-from features.registry import FeatureContext, Output, feature
-
-_DAY = 86400
-
-
-@feature(
-    "registration_limits",
-    level="card",
-    needs=("sims", "accounts"),
-    outputs={
-        "sims_over_operator_limit": Output(
-            "SIMs this ID holds at the card's operator beyond the per-operator limit (一证五户)", zh="超一证五户"
-        ),
-        "sims_over_total_limit": Output("SIMs this ID holds across operators beyond the total limit", zh="一证多号"),
-        "cards_opened_within_1d": Output("Other cards of this ID opened within a day of this one", zh="集中开卡"),
-        "cards_opened_within_30d": Output("Other cards of this ID opened within 30 days of this one"),
-    },
-)
-def registration_limits(
-    t: Tables,
-    ctx: FeatureContext,
-    per_operator_limit: int | None = None,
-    operator_limits: dict[str, int] | None = None,
-    total_limit: int = 10,
-) -> DataFrame:
-    """Excess over the SIM limits (per operator: `operator_limits` overrides, else `per_operator_limit`,
-    else the policy's limit) and bursts of cards around each card; SIM columns null for accounts."""
-    default = ctx.sims_per_operator_limit if per_operator_limit is None else per_operator_limit
-    overrides = operator_limits or {}
-    limit = F.lit(default)
-    if overrides:
-        pairs = [F.lit(x) for kv in sorted(overrides.items()) for x in kv]
-        limit = F.coalesce(F.create_map(*pairs)[F.col("recipient")], limit)
-    is_sim = F.col("entity_type") == "SIM"
-    secs = F.col("opened_at").cast("long")
-    around = {
-        days: Window.partitionBy("id_hash").orderBy(secs).rangeBetween(-days * _DAY, days * _DAY) for days in (1, 30)
-    }
-    per_operator = Window.partitionBy("id_hash", "entity_type", "recipient")
-    per_holder = Window.partitionBy("id_hash", "entity_type")
-    return (
-        cards(t)
-        .withColumn("same_op", F.count(F.lit(1)).over(per_operator))
-        .withColumn("same_type", F.count(F.lit(1)).over(per_holder))
-        .select(
-            "entity_type",
-            "entity_id",
-            F.when(is_sim, F.greatest(F.col("same_op") - limit, F.lit(0))).alias("sims_over_operator_limit"),
-            F.when(is_sim, F.greatest(F.col("same_type") - F.lit(total_limit), F.lit(0))).alias(
-                "sims_over_total_limit"
-            ),
-            (F.count(F.lit(1)).over(around[1]) - 1).alias("cards_opened_within_1d"),
-            (F.count(F.lit(1)).over(around[30]) - 1).alias("cards_opened_within_30d"),
-        )
-    )
-
-
-@feature(
-    "holder_channels",
-    level="holder",
-    needs=("sims", "accounts"),
-    outputs={
-        "holder_noface_sim_share": Output(
-            "Share of the ID's SIMs registered without a live face check", unit="share", zh="未人证比对占比"
-        ),
-        "holder_agent_card_share": Output(
-            "Share of the ID's SIMs and accounts opened through agents", unit="share", zh="代理渠道占比"
-        ),
-    },
-)
-def holder_channels(t: Tables, ctx: FeatureContext) -> DataFrame:
-    """How the ID's cards were opened; a null face check counts as none, as in card_registration."""
-    is_sim = F.col("entity_type") == "SIM"
-    return (
-        cards(t)
-        .groupBy("id_hash")
-        .agg(
-            F.avg(F.when(is_sim, (~F.coalesce(F.col("face_verified"), F.lit(False))).cast("double"))).alias(
-                "holder_noface_sim_share"
-            ),
-            F.avg((F.col("channel") == "AGENT").cast("double")).alias("holder_agent_card_share"),
-        )
-    )
+from realname_guard.core.identity import age_on, province
+from realname_guard.core.kinds import SIM
+from realname_guard.core.tables import Tables
+from realname_guard.features.common import cards, holders, sim_cells
+from realname_guard.features.known_labels import confirmed_misuse
+from realname_guard.features.registry import FeatureContext, Output, feature
 
 
 @feature(
@@ -140,7 +59,7 @@ def site_batches(t: Tables, ctx: FeatureContext, window_days: int = 7) -> DataFr
             "site_id",
             "id_hash",
             F.unix_date(F.to_date("opened_at")).alias("day"),
-            ((F.col("entity_type") == "SIM") & ~F.coalesce(F.col("face_verified"), F.lit(False))).alias("noface"),
+            ((F.col("entity_type") == SIM.name) & ~F.coalesce(F.col("face_verified"), F.lit(False))).alias("noface"),
             F.coalesce(age_on(F.col("birth_date"), F.col("opened_at")) >= 65, F.lit(False)).alias("elderly"),
         )
         # One shuffle by site: the per-ID sort, the events per day and the running count all keep it.
@@ -268,7 +187,7 @@ def site_vs_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
     sims_used = used.groupBy("id_hash").agg(F.count_distinct("msisdn").alias("sims_used"))
     own = used.groupBy(F.col("msisdn").alias("entity_id")).agg(F.collect_set("prov").alias("own_provs"))
     c = cards(t).select("entity_type", "entity_id", "id_hash", province(F.col("site_region")).alias("prov"))
-    is_sim = F.col("entity_type") == "SIM"
+    is_sim = F.col("entity_type") == SIM.name
     own_here = F.coalesce(F.array_contains("own_provs", F.col("prov")).cast("int"), F.lit(0))
     own_used = F.col("own_provs").isNotNull().cast("int")
     others_total = F.coalesce("sims_used", F.lit(0)) - F.when(is_sim, own_used).otherwise(0)

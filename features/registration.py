@@ -1,16 +1,93 @@
-"""Registration behaviour: how many cards an ID holds, how fast they were opened, and where."""
+"""Registration: how many cards an ID holds, how and when they were opened, and the SIM limits
+(一证五户) they exceed.
+"""
 
 from __future__ import annotations
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from core.tables import Tables
-from features.common import cards, holders
-from features.identity import age_on, province
-from features.registry import FeatureContext, Output, feature
+from realname_guard.core.identity import age_on, province
+from realname_guard.core.kinds import ACCOUNT, SIM
+from realname_guard.core.tables import Tables
+from realname_guard.features.common import cards, holders
+from realname_guard.features.registry import FeatureContext, Output, feature
 
 _DAY = 86400
+
+
+@feature(
+    "registration_limits",
+    level="card",
+    needs=("sims", "accounts"),
+    outputs={
+        "sims_over_operator_limit": Output(
+            "SIMs this ID holds at the card's operator beyond the per-operator limit (一证五户)", zh="超一证五户"
+        ),
+        "sims_over_total_limit": Output("SIMs this ID holds across operators beyond the total limit", zh="一证多号"),
+        "cards_opened_within_1d": Output("Other cards of this ID opened within a day of this one", zh="集中开卡"),
+        "cards_opened_within_30d": Output("Other cards of this ID opened within 30 days of this one"),
+    },
+)
+def registration_limits(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Excess over the policy's SIM limits (per operator, with its overrides, and in total) and
+    bursts of cards around each card; SIM columns null for accounts."""
+    overrides = ctx.sims_per_operator_limit_overrides
+    total_limit = ctx.sims_total_limit
+    limit = F.lit(ctx.sims_per_operator_limit)
+    if overrides:
+        pairs = [F.lit(x) for kv in sorted(overrides.items()) for x in kv]
+        limit = F.coalesce(F.create_map(*pairs)[F.col("recipient")], limit)
+    is_sim = F.col("entity_type") == SIM.name
+    secs = F.col("opened_at").cast("long")
+    around = {
+        days: Window.partitionBy("id_hash").orderBy(secs).rangeBetween(-days * _DAY, days * _DAY) for days in (1, 30)
+    }
+    per_operator = Window.partitionBy("id_hash", "entity_type", "recipient")
+    per_holder = Window.partitionBy("id_hash", "entity_type")
+    return (
+        cards(t)
+        .withColumn("same_op", F.count(F.lit(1)).over(per_operator))
+        .withColumn("same_type", F.count(F.lit(1)).over(per_holder))
+        .select(
+            "entity_type",
+            "entity_id",
+            F.when(is_sim, F.greatest(F.col("same_op") - limit, F.lit(0))).alias("sims_over_operator_limit"),
+            F.when(is_sim, F.greatest(F.col("same_type") - F.lit(total_limit), F.lit(0))).alias(
+                "sims_over_total_limit"
+            ),
+            (F.count(F.lit(1)).over(around[1]) - 1).alias("cards_opened_within_1d"),
+            (F.count(F.lit(1)).over(around[30]) - 1).alias("cards_opened_within_30d"),
+        )
+    )
+
+
+@feature(
+    "holder_channels",
+    level="holder",
+    needs=("sims", "accounts"),
+    outputs={
+        "holder_noface_sim_share": Output(
+            "Share of the ID's SIMs registered without a live face check", unit="share", zh="未人证比对占比"
+        ),
+        "holder_agent_card_share": Output(
+            "Share of the ID's SIMs and accounts opened through agents", unit="share", zh="代理渠道占比"
+        ),
+    },
+)
+def holder_channels(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """How the ID's cards were opened; a null face check counts as none, as in card_registration."""
+    is_sim = F.col("entity_type") == SIM.name
+    return (
+        cards(t)
+        .groupBy("id_hash")
+        .agg(
+            F.avg(F.when(is_sim, (~F.coalesce(F.col("face_verified"), F.lit(False))).cast("double"))).alias(
+                "holder_noface_sim_share"
+            ),
+            F.avg((F.col("channel") == "AGENT").cast("double")).alias("holder_agent_card_share"),
+        )
+    )
 
 
 @feature(
@@ -33,7 +110,8 @@ def holder_cards(t: Tables, ctx: FeatureContext) -> DataFrame:
     once per distinct column before the shuffle).
     """
     recent = F.col("opened_at") >= F.lit(ctx.as_of).cast("timestamp") - F.expr("INTERVAL 29 DAYS")
-    is_sim = F.col("entity_type") == "SIM"
+    is_sim = F.col("entity_type") == SIM.name
+    is_account = F.col("entity_type") == ACCOUNT.name
     per_recipient = (
         cards(t)
         .groupBy("id_hash", "entity_type", "recipient")
@@ -43,8 +121,8 @@ def holder_cards(t: Tables, ctx: FeatureContext) -> DataFrame:
     return per_recipient.groupBy("id_hash").agg(
         F.sum(F.when(is_sim, F.col("n")).otherwise(0)).alias("sims_total"),
         F.count(F.when(is_sim & has_recipient, F.lit(1))).alias("sim_operators"),
-        F.sum(F.when(~is_sim, F.col("n")).otherwise(0)).alias("accounts_total"),
-        F.count(F.when(~is_sim & has_recipient, F.lit(1))).alias("banks_distinct"),
+        F.sum(F.when(is_account, F.col("n")).otherwise(0)).alias("accounts_total"),
+        F.count(F.when(is_account & has_recipient, F.lit(1))).alias("banks_distinct"),
         F.sum("n_recent").alias("cards_opened_30d"),
     )
 
@@ -74,7 +152,7 @@ def card_registration(t: Tables, ctx: FeatureContext) -> DataFrame:
     burst = Window.partitionBy("id_hash").orderBy(open_secs).rangeBetween(-7 * _DAY, 0)
     per_operator = Window.partitionBy("id_hash", "entity_type", "recipient")
     h = holders(t).select("id_hash", "home_region", "birth_date")
-    is_sim = F.col("entity_type") == "SIM"
+    is_sim = F.col("entity_type") == SIM.name
     return (
         c.withColumn("cards_7d", F.count(F.lit(1)).over(burst) - 1)
         .withColumn("same_op", F.count(F.lit(1)).over(per_operator))

@@ -17,7 +17,8 @@ from typing import Any, Literal
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from core.tables import Tables
+from realname_guard.core.schema import CARD_KEY, HOLDER_KEY
+from realname_guard.core.tables import table_names
 
 Level = Literal["holder", "card"]
 
@@ -33,12 +34,18 @@ class Output:
 
 @dataclass(frozen=True)
 class FeatureContext:
-    """What every feature may know besides the tables: the as-of date and policy limits."""
+    """What every feature may know besides the tables: the as-of date and the policy's SIM limits.
+
+    The limits are set once, in ``policy`` (sims_per_operator_limit and its overrides,
+    sims_total_limit); the features that count the excess and the rules that fire on it read the
+    same numbers.
+    """
 
     as_of: dt.date
     activity_window_days: int = 30
     sims_per_operator_limit: int = 5
-    params: dict[str, Any] = field(default_factory=dict)
+    sims_per_operator_limit_overrides: Mapping[str, int] = field(default_factory=dict)
+    sims_total_limit: int = 10
 
     @property
     def as_of_end(self) -> Column:
@@ -71,7 +78,7 @@ def feature(name: str, level: Level, needs: tuple[str, ...], outputs: dict[str, 
     def register(fn: Callable[..., DataFrame]) -> Callable[..., DataFrame]:
         if name in _REGISTRY:
             raise ValueError(f"feature {name!r} registered twice")
-        unknown = set(needs) - set(Tables.NAMES)
+        unknown = set(needs) - set(table_names())
         if unknown:
             raise ValueError(f"feature {name!r} needs unknown tables {sorted(unknown)}")
         _REGISTRY[name] = FeatureDef(name, level, needs, outputs, fn, (fn.__doc__ or "").strip())
@@ -82,16 +89,16 @@ def feature(name: str, level: Level, needs: tuple[str, ...], outputs: dict[str, 
 
 def _load_all() -> None:
     # Importing the modules runs their @feature decorators.
-    from features import (  # noqa: F401
-        behaviour,
-        crossref,
-        flows_extra,
-        identity_checks,
-        identity_features,
-        name_matching,
+    from realname_guard.features import (  # noqa: F401
+        cross_registry,
+        devices,
+        flows,
+        identity,
+        names,
         network,
         outlets,
         registration,
+        usage,
     )
 
 
@@ -116,4 +123,4 @@ def check_params(name: str, params: Mapping[str, Any]) -> None:
 
 
 def key_columns(level: Level) -> tuple[str, ...]:
-    return ("id_hash",) if level == "holder" else ("entity_type", "entity_id")
+    return HOLDER_KEY if level == "holder" else CARD_KEY

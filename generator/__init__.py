@@ -8,9 +8,9 @@ __all__ = ["generate_world"]
 
 
 def __getattr__(name: str) -> Any:
-    # lazy, so that loading the config (generator.params) does not import numpy/pyarrow
+    # lazy, so that loading the config (core.generator_config) does not import numpy/pyarrow
     if name == "generate_world":
-        from generator.world import generate_world
+        from realname_guard.generator.world import generate_world
 
         return generate_world
     raise AttributeError(name)

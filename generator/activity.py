@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from generator.params import GeneratorConfig
-from generator.reference import US_PER_DAY, US_PER_HOUR, padded
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.reference import US_PER_DAY, US_PER_HOUR, padded
 
 # active-day scale (x cfg.sim_active_day_share unless fixed), calls out/in per day, seconds per call,
 # share of calls to distinct numbers, sms out/in, median data MB, data spread

@@ -12,9 +12,16 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from generator.frames import ACCOUNT_DEFAULTS, SIM_DEFAULTS, birth_us, daytime_us, frame, uniform_us
-from generator.params import GeneratorConfig
-from generator.reference import (
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.frames import (
+    ACCOUNT_DEFAULTS,
+    SIM_DEFAULTS,
+    birth_us,
+    daytime_us,
+    frame,
+    uniform_us,
+)
+from realname_guard.generator.reference import (
     BANKS,
     COMPANY_KINDS,
     COMPANY_WORDS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from generator.reference import US_PER_DAY
+from realname_guard.generator.reference import US_PER_DAY
 
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 CHECK_CHARS = "10X98765432"

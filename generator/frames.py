@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from generator.reference import US_PER_DAY, US_PER_HOUR
+from realname_guard.generator.reference import US_PER_DAY, US_PER_HOUR
 
 SIM_DEFAULTS: dict[str, Any] = {
     "person": -1, "operator": "CMCC", "id_type": "RESIDENT_ID", "id_number": None, "reg_name": None,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from generator.params import GeneratorConfig
-from generator.population import CONFOUNDER_ROLES
-from generator.reference import US_PER_DAY, Regions
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.population import CONFOUNDER_ROLES
+from realname_guard.generator.reference import US_PER_DAY, Regions
 
 POSITIVE_SOURCES: dict[str, tuple[tuple[str, ...], tuple[float, ...]]] = {
     "card_farmer": (("POLICE_NOTICE", "REVERIFY_FAILED", "COMPLAINT"), (0.6, 0.25, 0.15)),

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from generator.params import GeneratorConfig
-from generator.reference import (
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.reference import (
     COASTAL_PROVINCES,
     INLAND_PROVINCES,
     Regions,

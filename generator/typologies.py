@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from generator.cards import outlet_ids
-from generator.frames import ACCOUNT_DEFAULTS, SIM_DEFAULTS, daytime_us, frame
-from generator.params import GeneratorConfig
-from generator.population import Chunk
-from generator.reference import (
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.cards import outlet_ids
+from realname_guard.generator.frames import ACCOUNT_DEFAULTS, SIM_DEFAULTS, daytime_us, frame
+from realname_guard.generator.population import Chunk
+from realname_guard.generator.reference import (
     BANKS,
     OPERATORS,
     SIMBOX_COUNTRIES,

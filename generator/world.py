@@ -20,15 +20,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from core.contract import TABLES
-from generator.activity import sim_activity, transactions
-from generator.cards import corporate_sims, honest_accounts, honest_sims
-from generator.codes import restyle
-from generator.dirty import inject
-from generator.labels import make_labels, make_registry
-from generator.params import GeneratorConfig
-from generator.population import Chunk, make_people
-from generator.reference import (
+from realname_guard.core.contract import TABLES
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.activity import sim_activity, transactions
+from realname_guard.generator.cards import corporate_sims, honest_accounts, honest_sims
+from realname_guard.generator.codes import restyle
+from realname_guard.generator.dirty import inject
+from realname_guard.generator.labels import make_labels, make_registry
+from realname_guard.generator.population import Chunk, make_people
+from realname_guard.generator.reference import (
     BANKS,
     IOT_TACS,
     PHONE_TACS,
@@ -40,8 +40,8 @@ from generator.reference import (
     msisdns,
     regions,
 )
-from generator.typologies import card_farmers, dormant_mules, elderly_ids, stolen_ids
-from generator.writer import arrow_schema, to_arrow, write_part
+from realname_guard.generator.typologies import card_farmers, dormant_mules, elderly_ids, stolen_ids
+from realname_guard.generator.writer import arrow_schema, to_arrow, write_part
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from core.contract import TABLES
+from realname_guard.core.contract import TABLES
 
 _SIMPLE: dict[str, pa.DataType] = {
     "STRING": pa.string(), "TIMESTAMP": pa.timestamp("us"), "BOOLEAN": pa.bool_(), "DATE": pa.date32(),

@@ -19,16 +19,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import mlflow
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from core.config import Candidate, ModelConfig
-from core.io import AtomicPublisher
-from core.tables import Tables
-from features.assemble import build_features
-from jobs.context import JobContext
-from jobs.features import feature_columns, feature_context, null_columns
-from models.backtest import (
+from realname_guard.core.config import Candidate, ModelConfig
+from realname_guard.core.io import AtomicPublisher
+from realname_guard.core.schema import feature_columns, null_columns
+from realname_guard.core.tables import Tables
+from realname_guard.features.assemble import build_features
+from realname_guard.jobs.context import JobContext, RunState, feature_context, start_tracking
+from realname_guard.models.backtest import (
     ListingShares,
     Ranked,
     at_threshold,
@@ -38,9 +39,9 @@ from models.backtest import (
     ranked,
     win_share,
 )
-from models.dataset import InsufficientLabelsError, build_training_set
-from models.evaluate import evaluate, pr_curve
-from models.train import fit, predict, resolve_num_workers
+from realname_guard.models.dataset import InsufficientLabelsError, build_training_set
+from realname_guard.models.evaluate import evaluate, pr_curve
+from realname_guard.models.train import fit, predict, resolve_num_workers
 
 log = logging.getLogger(__name__)
 
@@ -297,3 +298,42 @@ def share_thresholds(scores: DataFrame, shares: ListingShares | None) -> dict[st
         "score", [1.0 - shares.high_share, 1.0 - shares.medium_share], 1e-4
     )
     return {"high": float(high_q), "medium": float(min(medium_q, high_q))}
+
+
+def log_backtest(result: BacktestResult) -> dict[str, float]:
+    """Every candidate's backtest metrics as ``backtest.<candidate>.<metric>``; the chosen one's
+    as ``backtest_<metric>``. Returns the chosen one's."""
+    values: dict[str, float] = {}
+    for r in [*result.candidates, *([result.baseline] if result.baseline else [])]:
+        for k, v in {**r.metrics, **r.lists}.items():
+            if v is not None and v == v:
+                values[f"backtest.{r.name}.{k}"] = float(v)
+    chosen = result.chosen.metrics if result.chosen else {}
+    values.update({f"backtest_{k}": float(v) for k, v in chosen.items() if v == v})
+    mlflow.log_metrics(values)
+    mlflow.log_dict(result.summary(), "backtest.json")
+    mlflow.log_params({"backtest.start": result.start.isoformat(), "backtest.chosen": str(result.chosen.name
+                       if result.chosen else None)})
+    return {k: float(v) for k, v in chosen.items() if v == v}
+
+
+def run_backtest_step(ctx: JobContext, labels: DataFrame | None, tables: Tables) -> BacktestResult:
+    """`realname-guard backtest`: the snapshots and every candidate's backtest, in an MLflow run of
+    its own; no model is registered."""
+    if labels is None:
+        raise ValueError("the backtest needs the labels table (confirmed outcomes); none was delivered")
+    with ctx.stage("snapshots"):
+        snapshots = build_snapshots(ctx, tables, snapshot_dates(ctx.run_date, ctx.cfg.model))
+    experiment_id = start_tracking(ctx)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"backtest-{ctx.run_date_str}"):
+        mlflow.log_params({"run_date": ctx.run_date_str, "backtest.horizon_days": ctx.cfg.model.backtest.horizon_days})
+        with ctx.stage("backtest"):
+            result = run_backtest(ctx, snapshots, labels)
+            log_backtest(result)
+    ctx.summary["backtest"] = result.summary()
+    return result
+
+
+def step(ctx: JobContext, state: RunState) -> None:
+    """The `backtest` step (data scientists): every candidate's out-of-time backtest, nothing registered."""
+    run_backtest_step(ctx, state.labels, state.tables)

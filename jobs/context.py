@@ -14,15 +14,19 @@ from typing import Any
 
 import mlflow
 import psutil
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
-from core.config import Config
-from core.io import AtomicPublisher
-from core.privacy import hash_key_from_env
-from core.spark import get_spark
-from models.registry import ensure_experiment
+from realname_guard.core.config import Config
+from realname_guard.core.io import AtomicPublisher, Fs
+from realname_guard.core.privacy import hash_key_from_env
+from realname_guard.core.spark import get_spark
+from realname_guard.core.tables import Tables
+from realname_guard.features.registry import FeatureContext
+from realname_guard.models.registry import ensure_experiment
 
 log = logging.getLogger("realname_guard")
+
+FEATURES = "features"  # the published feature table's dataset
 
 
 @dataclass
@@ -98,3 +102,49 @@ def start_tracking(ctx: JobContext) -> str:
 
 def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False)
+
+
+def feature_context(ctx: JobContext) -> FeatureContext:
+    cfg = ctx.cfg
+    return FeatureContext(
+        as_of=ctx.run_date,
+        activity_window_days=cfg.features.activity_window_days,
+        sims_per_operator_limit=cfg.policy.sims_per_operator_limit,
+        sims_per_operator_limit_overrides=dict(cfg.policy.sims_per_operator_limit_overrides),
+        sims_total_limit=cfg.policy.sims_total_limit,
+    )
+
+
+def read_features(ctx: JobContext) -> DataFrame:
+    """The published feature table of this run date (for `train`/`score` run on their own)."""
+    path = f"{ctx.cfg.output}/{FEATURES}/run_date={ctx.run_date_str}"
+    if not Fs(ctx.spark, path).exists(path):
+        raise FileNotFoundError(
+            f"no features for run date {ctx.run_date_str} at {path}: run `realname-guard features` first"
+        )
+    return ctx.spark.read.parquet(path)
+
+
+@dataclass
+class RunState:
+    """What one step hands the next within a run: the validated tables and the feature table."""
+
+    ctx: JobContext
+    ingested: Any = None  # jobs.ingest.IngestResult, once the inputs (or the labels) are read
+    features: DataFrame | None = None
+
+    @property
+    def tables(self) -> Tables:
+        if self.ingested is None:
+            raise RuntimeError("no inputs read in this run (the validate step reads them)")
+        return self.ingested.tables  # type: ignore[no-any-return]
+
+    @property
+    def labels(self) -> DataFrame | None:
+        return self.tables.labels
+
+    def feature_table(self) -> DataFrame:
+        """This run's features, or the published ones of this run date (train or score alone)."""
+        if self.features is None:
+            self.features = read_features(self.ctx)
+        return self.features

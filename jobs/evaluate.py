@@ -12,7 +12,7 @@ from pyspark.ml.evaluation import BinaryClassificationEvaluator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from models.evaluate import average_precision, pr_curve
+from realname_guard.models.evaluate import average_precision, pr_curve
 
 
 def _ap(frame: DataFrame) -> float | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from core.config import Config
-from generator.world import generate_world
+from realname_guard.core.config import Config
+from realname_guard.generator.world import generate_world
 
 log = logging.getLogger("realname_guard")
 

@@ -10,15 +10,17 @@ import mlflow
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from core.io import prior_run_dates
-from features.registry import key_columns, registry
-from jobs.context import JobContext, start_tracking
-from jobs.features import null_columns
-from models.explain import add_reasons
-from models.registry import load_champion
-from models.train import predict
-from policy.lists import apply_tiers, capped_thresholds, evidence
-from policy.rules import rule_inputs
+from realname_guard.core import schema
+from realname_guard.core.io import prior_run_dates
+from realname_guard.core.kinds import CardKind, kind_descriptions, kinds, model_inputs
+from realname_guard.core.schema import ENTITY_COLUMNS, null_columns
+from realname_guard.features.registry import registry
+from realname_guard.jobs.context import JobContext, RunState, start_tracking
+from realname_guard.models.explain import add_reasons
+from realname_guard.models.registry import load_champion
+from realname_guard.models.train import predict
+from realname_guard.policy.lists import apply_tiers, capped_thresholds, evidence
+from realname_guard.policy.rules import rule_inputs
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +39,15 @@ LIST_COLUMNS = (
     "model_version",
     "run_id",
 )
-# What the listing decisions read besides the rules' inputs (see `run_score`).
-DECISION_COLUMNS = ("entity_type", "entity_id", "recipient", "id_hash", "id_masked", "opened_at", "closed", "score")
-CARD_KEY = list(key_columns("card"))
+# What the listing decisions read besides the rules' inputs (see `run_score`): the entity columns
+# (`restricted` is training's alone) and the score.
+DECISION_COLUMNS = (*[c for c in ENTITY_COLUMNS if c != "restricted"], "score")
+CARD_KEY = list(schema.CARD_KEY)
 
 
 def descriptions() -> dict[str, str]:
     """Reason text per feature column, from the feature registry."""
-    out = {"is_account": "Card is a bank account"}
+    out = kind_descriptions()
     for fdef in registry().values():
         out.update({name: o.description for name, o in fdef.outputs.items()})
     return out
@@ -62,8 +65,8 @@ def champion_backtest(run_id: str) -> dict[str, Any] | None:
 def read_history(ctx: JobContext) -> DataFrame | None:
     """Earlier listings (before this run date): per card its latest listing's episode and expiry."""
     frames = []
-    for name, id_col in (("flagged_sims", "msisdn"), ("flagged_accounts", "account_id")):
-        path = ctx.cfg.output_path(name)
+    for kind in kinds():
+        path = ctx.cfg.output_path(kind.list_name)
         dates = prior_run_dates(ctx.spark, path, ctx.run_date_str)
         if not dates:
             continue
@@ -71,8 +74,8 @@ def read_history(ctx: JobContext) -> DataFrame | None:
         df = ctx.spark.read.option("basePath", path).parquet(*paths)
         frames.append(
             df.select(
-                F.lit("SIM" if name == "flagged_sims" else "ACCOUNT").alias("entity_type"),
-                F.col(id_col).alias("entity_id"),
+                F.lit(kind.name).alias("entity_type"),
+                F.col(kind.key).alias("entity_id"),
                 "first_flagged_date",
                 F.col("run_date").cast("date").alias("last_flagged_date"),
                 "expires_on",
@@ -130,21 +133,15 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
         )
         listed = listed.join(listed_values, CARD_KEY)
         explained = add_reasons(
-            champion.model, listed, cols, descriptions(), cfg.model.reasons_top_k, exclude=["is_account"]
+            champion.model, listed, cols, descriptions(), cfg.model.reasons_top_k, exclude=list(model_inputs())
         )
         explained = explained.select("*", *provenance).cache()
-        sims = explained.where(F.col("entity_type") == "SIM").select(
-            F.col("entity_id").alias("msisdn"), *LIST_COLUMNS, F.col("recipient").alias("operator")
-        )
-        accounts = explained.where(F.col("entity_type") == "ACCOUNT").select(
-            F.col("entity_id").alias("account_id"), *LIST_COLUMNS, F.col("recipient").alias("bank_code")
-        )
         persons = persons_list(decisions, explained).select("*", *provenance)
         scores = decisions.select("entity_type", "entity_id", "recipient", "score", "risk_tier")
         pub = ctx.publisher
         pub.stage("scores", scores, partition_by=("recipient",))
-        pub.stage("flagged_sims", sims, partition_by=("operator",))
-        pub.stage("flagged_accounts", accounts, partition_by=("bank_code",))
+        for kind, frame in kind_lists(explained):
+            pub.stage(kind.list_name, frame, partition_by=(kind.recipient,))
         pub.stage("flagged_persons", persons)
         counts = [
             r.asDict()
@@ -167,23 +164,40 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
     return ctx.summary["scoring"]
 
 
+def kind_lists(explained: DataFrame) -> list[tuple[CardKind, DataFrame]]:
+    """Each card kind's list: its listed cards under the kind's own key and recipient columns."""
+    return [
+        (
+            kind,
+            explained.where(F.col("entity_type") == kind.name).select(
+                F.col("entity_id").alias(kind.key), *LIST_COLUMNS, F.col("recipient").alias(kind.recipient)
+            ),
+        )
+        for kind in kinds()
+    ]
+
+
 def persons_list(decisions: DataFrame, explained: DataFrame) -> DataFrame:
     """One row per ID holder with at least one listed card: holdings, listings, top reasons."""
-    is_sim = F.col("entity_type") == "SIM"
-    holdings = decisions.groupBy("id_hash").agg(
-        F.first("id_masked").alias("id_masked"),
-        F.sum(is_sim.cast("int")).alias("sims_held"),
-        F.sum((~is_sim).cast("int")).alias("accounts_held"),
-        F.sum((is_sim & F.col("listed")).cast("int")).alias("sims_flagged"),
-        F.sum((~is_sim & F.col("listed")).cast("int")).alias("accounts_flagged"),
-    )
+    counts = []
+    for kind in kinds():
+        own = F.col("entity_type") == kind.name
+        counts.append(F.sum(own.cast("int")).alias(f"{kind.plural}_held"))
+        counts.append(F.sum((own & F.col("listed")).cast("int")).alias(f"{kind.plural}_flagged"))
+    holdings = decisions.groupBy("id_hash").agg(F.first("id_masked").alias("id_masked"), *counts)
     top = explained.groupBy("id_hash").agg(
         F.max("score").alias("max_score"),
         # The top card's reasons; among cards with the same score, the greatest key, so reruns agree.
         F.max_by("reasons", F.struct("score", "entity_type", "entity_id")).alias("reasons"),
         F.array_sort(F.array_distinct(F.flatten(F.collect_list("rule_hits")))).alias("rule_hits"),
     )
+    held = [f"{k.plural}_held" for k in kinds()]
+    flagged = [f"{k.plural}_flagged" for k in kinds()]
     return holdings.join(top, "id_hash").select(
-        "id_hash", "id_masked", "sims_held", "accounts_held", "sims_flagged", "accounts_flagged",
-        "max_score", "reasons", "rule_hits",
+        "id_hash", "id_masked", *held, *flagged, "max_score", "reasons", "rule_hits"
     )
+
+
+def step(ctx: JobContext, state: RunState) -> None:
+    """The `score` step: score with the champion, decide, explain; stage the lists and scores."""
+    run_score(ctx, state.feature_table(), state.labels)

@@ -2,7 +2,7 @@
 
 import sys
 
-from jobs.cli import main
+from realname_guard.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,21 +16,21 @@ from typing import Any
 import mlflow
 from pyspark.sql import DataFrame
 
-from core.tables import Tables
-from jobs.backtest import (
-    BacktestResult,
+from realname_guard.core.schema import feature_columns
+from realname_guard.core.tables import Tables
+from realname_guard.jobs.backtest import (
     build_snapshots,
     chosen_config,
+    log_backtest,
     run_backtest,
     settings,
     share_thresholds,
     snapshot_dates,
 )
-from jobs.context import JobContext, start_tracking
-from jobs.features import feature_columns
-from models.dataset import build_training_set
-from models.registry import log_model
-from models.train import fit, predict, resolve_num_workers
+from realname_guard.jobs.context import JobContext, RunState, start_tracking
+from realname_guard.models.dataset import build_training_set
+from realname_guard.models.registry import log_model
+from realname_guard.models.train import fit, predict, resolve_num_workers
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +63,6 @@ def snapshots_for(ctx: JobContext, tables: Tables | None, features: DataFrame) -
         snaps = build_snapshots(ctx, tables, snapshot_dates(ctx.run_date, ctx.cfg.model))
     snaps[ctx.run_date] = features
     return snaps
-
-
-def log_backtest(result: BacktestResult) -> dict[str, float]:
-    """Every candidate's backtest metrics as ``backtest.<candidate>.<metric>``; the chosen one's
-    as ``backtest_<metric>``. Returns the chosen one's."""
-    values: dict[str, float] = {}
-    for r in [*result.candidates, *([result.baseline] if result.baseline else [])]:
-        for k, v in {**r.metrics, **r.lists}.items():
-            if v is not None and v == v:
-                values[f"backtest.{r.name}.{k}"] = float(v)
-    chosen = result.chosen.metrics if result.chosen else {}
-    values.update({f"backtest_{k}": float(v) for k, v in chosen.items() if v == v})
-    mlflow.log_metrics(values)
-    mlflow.log_dict(result.summary(), "backtest.json")
-    mlflow.log_params({"backtest.start": result.start.isoformat(), "backtest.chosen": str(result.chosen.name
-                       if result.chosen else None)})
-    return {k: float(v) for k, v in chosen.items() if v == v}
 
 
 def run_train(
@@ -156,18 +139,6 @@ def run_train(
     return result
 
 
-def run_backtest_step(ctx: JobContext, labels: DataFrame | None, tables: Tables) -> BacktestResult:
-    """`realname-guard backtest`: the snapshots and every candidate's backtest, in an MLflow run of
-    its own; no model is registered."""
-    if labels is None:
-        raise ValueError("the backtest needs the labels table (confirmed outcomes); none was delivered")
-    with ctx.stage("snapshots"):
-        snapshots = build_snapshots(ctx, tables, snapshot_dates(ctx.run_date, ctx.cfg.model))
-    experiment_id = start_tracking(ctx)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"backtest-{ctx.run_date_str}"):
-        mlflow.log_params({"run_date": ctx.run_date_str, "backtest.horizon_days": ctx.cfg.model.backtest.horizon_days})
-        with ctx.stage("backtest"):
-            result = run_backtest(ctx, snapshots, labels)
-            log_backtest(result)
-    ctx.summary["backtest"] = result.summary()
-    return result
+def step(ctx: JobContext, state: RunState) -> None:
+    """The `train` step: snapshots, backtest, fit on every label, register the champion."""
+    run_train(ctx, state.feature_table(), state.labels, state.tables)

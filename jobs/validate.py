@@ -7,11 +7,11 @@ import logging
 import tempfile
 from typing import Any
 
-from core.ingest import IngestResult, ingest
-from core.io import Fs
-from jobs.context import JobContext, to_json
-from quality.docs import build_data_docs
-from quality.gate import check_quality
+from realname_guard.core.io import Fs
+from realname_guard.jobs.context import JobContext, RunState, to_json
+from realname_guard.jobs.ingest import IngestResult, ingest
+from realname_guard.quality.docs import build_data_docs
+from realname_guard.quality.gate import check_quality
 
 log = logging.getLogger(__name__)
 
@@ -62,3 +62,14 @@ def load_quality(ctx: JobContext) -> dict[str, Any]:
         return {}
     data: dict[str, Any] = json.loads(fs.read_text(path))
     return data
+
+
+def step(ctx: JobContext, state: RunState) -> None:
+    """The `validate` step: read and validate every input table; quarantine; the gate."""
+    state.ingested = run_validate(ctx)
+
+
+def read_labels(ctx: JobContext, state: RunState) -> None:
+    """For a run without the validate step (score alone): only the labels, and the day's quality record."""
+    state.ingested = run_validate(ctx, only=("labels",))
+    ctx.summary.update(load_quality(ctx))

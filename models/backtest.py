@@ -17,8 +17,8 @@ import numpy as np
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from models.dataset import CARD_TYPES
-from models.evaluate import BINS, CurvePoint
+from realname_guard.core.kinds import kind_names
+from realname_guard.models.evaluate import BINS, CurvePoint
 
 # The top of the ranking that estimates the share of misuse confirmed in the window: the
 # highest-scored cards holding this many of the window's confirmations (at least one).
@@ -37,7 +37,7 @@ def backtest_frame(
     """
     day = F.to_date(F.col("label_time").cast("timestamp"))
     known = labels.where(F.col("label_time").isNotNull() & (day <= F.lit(start)))
-    known_cards = known.where(F.col("entity_type").isin(*CARD_TYPES)).select("entity_type", "entity_id")
+    known_cards = known.where(F.col("entity_type").isin(*kind_names())).select("entity_type", "entity_id")
     population = scored.where(~F.coalesce(F.col("closed"), F.lit(False))).join(
         known_cards, ["entity_type", "entity_id"], "left_anti"
     )
@@ -46,7 +46,7 @@ def backtest_frame(
         population = population.join(known_holders, "id_hash", "left_anti")
     confirmed = (
         labels.where((F.col("label") == 1) & (day > F.lit(start)) & (day <= F.lit(end)))
-        .where(F.col("entity_type").isin(*CARD_TYPES))
+        .where(F.col("entity_type").isin(*kind_names()))
         .select("entity_type", "entity_id", F.lit(1).alias("_confirmed"))
         .distinct()
     )

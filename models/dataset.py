@@ -16,23 +16,17 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from core.config import ModelConfig
+from realname_guard.core.config import ModelConfig
+from realname_guard.core.kinds import kind_names
+from realname_guard.core.schema import feature_columns
 
 log = logging.getLogger(__name__)
 
-KEY_COLS: tuple[str, ...] = ("entity_type", "entity_id", "recipient", "id_hash")
-CARD_TYPES: tuple[str, ...] = ("SIM", "ACCOUNT")
 _HASH_BUCKETS = 1_000_000_007  # a prime: pmod of a 64-bit hash is close to uniform on [0, 1)
 
 
 class InsufficientLabelsError(ValueError):
     """Too few positive labels (or none on one side of the split) to train a model worth using."""
-
-
-def feature_columns(features: DataFrame) -> list[str]:
-    """The model's inputs: every numeric column of the features frame that is not a key column."""
-    numeric = ("int", "bigint", "smallint", "tinyint", "double", "float")
-    return [name for name, dtype in features.dtypes if name not in KEY_COLS and dtype in numeric]
 
 
 def seeded_uniform(seed: int, salt: str, *cols: str) -> Column:
@@ -132,7 +126,7 @@ def build_training_set(
     feature_cols = feature_columns(newest)
     latest = _latest_labels(labels, as_of)
 
-    card_labels = latest.where(F.col("entity_type").isin(*CARD_TYPES)).select(
+    card_labels = latest.where(F.col("entity_type").isin(*kind_names())).select(
         "entity_type",
         "entity_id",
         F.col("label").alias("_card_label"),

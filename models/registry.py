@@ -23,7 +23,7 @@ from mlflow import MlflowClient
 from pyspark.ml import PipelineModel
 from xgboost.spark import SparkXGBClassifierModel
 
-from core.config import MlflowConfig, ModelConfig
+from realname_guard.core.config import MlflowConfig, ModelConfig
 
 log = logging.getLogger(__name__)
 

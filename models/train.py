@@ -16,8 +16,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from xgboost.spark import SparkXGBClassifier, SparkXGBClassifierModel
 
-from core.config import ModelConfig
-from core.spark import default_parallelism
+from realname_guard.core.config import ModelConfig
+from realname_guard.core.spark import default_parallelism
 
 log = logging.getLogger(__name__)
 

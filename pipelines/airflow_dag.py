@@ -1,8 +1,10 @@
 """Airflow DAG: the daily realname-guard run on a cluster (copy into the DAGs folder).
 
-Airflow is not a dependency of the package: this file is imported only by an Airflow scheduler.
-It runs the same CLI as everything else, through spark-submit, once per logical date, in two
-tasks so that a failed training leaves the day's features in place for a rerun of the rest.
+Airflow is not a dependency of the package. The scheduler needs realname-guard installed (the wheel
+with --no-deps is enough: this file reads only the light ``pipelines.steps``, no Spark or MLflow).
+It runs the same CLI as everything else, through spark-submit, once per logical date, in the tasks
+``realname_guard.pipelines.steps.DAG_TASKS`` names (a light module: no Spark is imported), so
+that a failed training leaves the day's features in place for a rerun of the rest.
 Set the Airflow Variables `realname_guard_input`, `realname_guard_output`, `realname_guard_wheel`
 and the connection's environment `REALNAME_GUARD_HASH_KEY`.
 """
@@ -13,6 +15,8 @@ import datetime as dt
 
 from airflow import DAG
 from airflow.operators.bash import BashOperator
+
+from realname_guard.pipelines.steps import DAG_TASKS
 
 SUBMIT = (
     "spark-submit --master yarn --deploy-mode cluster "
@@ -32,7 +36,6 @@ with DAG(
     default_args={"retries": 1, "retry_delay": dt.timedelta(minutes=15)},
     tags=["anti-fraud", "realname-guard"],
 ) as dag:
-    features = BashOperator(task_id="validate_and_features", bash_command=SUBMIT.replace("STEP", "features"))
-    train = BashOperator(task_id="train", bash_command=SUBMIT.replace("STEP", "train"))
-    score = BashOperator(task_id="score_and_publish", bash_command=SUBMIT.replace("STEP", "score"))
-    features >> train >> score
+    tasks = [BashOperator(task_id=task, bash_command=SUBMIT.replace("STEP", command)) for task, command in DAG_TASKS]
+    for upstream, downstream in zip(tasks, tasks[1:], strict=False):
+        upstream >> downstream

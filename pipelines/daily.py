@@ -11,26 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from importlib import import_module
+from typing import Any, cast
 
-from pyspark.sql import DataFrame
-
-from core.config import Config
-from jobs.context import JobContext, open_context, to_json
-from jobs.features import read_features, run_features
-from jobs.report import render_report
-from jobs.score import run_score
-from jobs.train import run_backtest_step, run_train
-from jobs.validate import load_quality, run_validate
-from quality.expectations import check_specs
-from quality.gate import DataQualityError
+from realname_guard.core.config import Config
+from realname_guard.jobs.context import JobContext, RunState, open_context, to_json
+from realname_guard.jobs.report import render_report
+from realname_guard.jobs.validate import read_labels
+from realname_guard.pipelines.steps import BY_NAME, NAMES, RUN, ordered
+from realname_guard.quality.expectations import check_specs
+from realname_guard.quality.gate import DataQualityError
 
 log = logging.getLogger("realname_guard")
 
-STEPS = ("validate", "features", "backtest", "train", "score")
-# The whole daily job (training runs its own backtest; `backtest` alone is for data scientists).
-RUN = ("validate", "features", "train", "score")
+STEPS = NAMES
+__all__ = ["RUN", "STEPS", "run_pipeline"]
 
 
 def _publish_report(ctx: JobContext, status: str, error: str | None = None) -> None:
@@ -42,52 +38,42 @@ def _publish_report(ctx: JobContext, status: str, error: str | None = None) -> N
     ctx.publisher.stage_text("reports", "report.md", render_report(ctx.summary))
 
 
+def _job(name: str) -> Callable[[JobContext, RunState], None]:
+    fn = import_module(BY_NAME[name].job).step
+    return cast(Callable[[JobContext, RunState], None], fn)
+
+
 def run_pipeline(cfg: Config, steps: Sequence[str]) -> dict[str, Any]:
-    """Run the given steps in order in one Spark application; return the run summary."""
-    unknown = set(steps) - set(STEPS)
-    if unknown:
-        raise ValueError(f"unknown steps {sorted(unknown)}; steps: {', '.join(STEPS)}")
+    """Run the given steps in pipeline order in one Spark application; return the run summary.
+
+    A step that reads the inputs needs the validate step, which then runs first; a run without it
+    (score alone) reads only the labels.
+    """
+    order = ordered(list(steps))
+    if any("inputs" in BY_NAME[n].reads for n in order) and "validate" not in order:
+        order = ordered(["validate", *order])
     check_specs(cfg.expectations)  # a bad expectation fails here, before Spark starts
     ctx = open_context(cfg)
     ctx.summary["steps"] = list(steps)
-    features: DataFrame | None = None
-    labels: DataFrame | None = None
+    state = RunState(ctx)
     try:
-        # Training and the backtest build feature snapshots at earlier dates from the inputs.
-        needs_inputs = bool({"validate", "features", "backtest", "train"} & set(steps))
-        only = None if needs_inputs else ("labels",)
         try:
-            ingested = run_validate(ctx, only=only)
+            _job("validate")(ctx, state) if "validate" in order else read_labels(ctx, state)
         except DataQualityError as exc:
             _publish_report(ctx, "failed: data quality", str(exc))
             ctx.publisher.commit()
             log.error("%s", exc)
             raise
-        if only is not None:
-            ctx.summary.update(load_quality(ctx))
-        labels = ingested.tables.labels
-        if "features" in steps:
-            tables = ingested.tables
-            features = run_features(ctx, tables).frame
-        elif {"train", "score"} & set(steps):
-            features = read_features(ctx)
-        if "backtest" in steps:
-            run_backtest_step(ctx, labels, ingested.tables)
-        if "train" in steps:
-            assert features is not None
-            run_train(ctx, features, labels, ingested.tables)
-        if "score" in steps:
-            assert features is not None
-            run_score(ctx, features, labels)
+        for name in order:
+            if name != "validate":
+                _job(name)(ctx, state)
         _publish_report(ctx, "succeeded")
         published = ctx.publisher.commit()
         ctx.summary["published"] = published
-        for q in ingested.quality.values():
+        for q in state.ingested.quality.values():
             q.unpersist()
-        for name in ingested.tables.NAMES:
-            frame = getattr(ingested.tables, name)
-            if frame is not None:
-                frame.unpersist()
+        for frame in state.tables.frames().values():
+            frame.unpersist()
         return ctx.summary
     except Exception:
         ctx.publisher.abort()

@@ -18,8 +18,9 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from core.config import PolicyConfig
-from policy.rules import rule_hits
+from realname_guard.core.config import PolicyConfig
+from realname_guard.core.kinds import kind_names
+from realname_guard.policy.rules import rule_hits
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,8 @@ def label_state(labels: DataFrame | None, entities: DataFrame) -> DataFrame:
     )
     if labels is None:
         return empty
-    card = labels.where(F.col("entity_type").isin("SIM", "ACCOUNT")).select(
-        F.when(F.col("entity_type") == "SIM", "SIM").otherwise("ACCOUNT").alias("entity_type"),
+    card = labels.where(F.col("entity_type").isin(*kind_names())).select(
+        "entity_type",
         "entity_id",
         "label",
         "label_time",

@@ -1,37 +1,45 @@
 """Policy rules: named, documented conditions that fire on a scored card.
 
-A rule is a function of the scored frame's columns and the policy config returning a boolean
-Column. Rules do not score; they explain and, for those named in ``policy.list_on_rules``, list a
-card on their own. A listing that no rule supports rests on the model alone and is marked for
-human review (PIPL Art. 24).
+A rule is a function ``fn(cfg, **params) -> Column`` of the scored frame's columns, registered
+by name like a feature group and configured like one (``policy.rules``: a name, or a name and
+``params`` that must fit the function). Rules do not score; they explain and, for those named in
+``policy.list_on_rules``, list a card on their own. A listing that no rule supports rests on the
+model alone and is marked for human review (PIPL Art. 24).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from core.config import PolicyConfig
+from realname_guard.core.config import PolicyConfig
+from realname_guard.core.kinds import ACCOUNT, SIM  # noqa: F401  (kinds a rule may test)
+
+RuleFn = Callable[..., Column]
 
 
 @dataclass(frozen=True)
 class Rule:
     name: str
     description: str
-    fn: Callable[[PolicyConfig], Column]
-    needs: tuple[str, ...]  # feature columns the rule reads; without them it cannot fire
+    fn: RuleFn
+    needs: tuple[str, ...]  # columns the rule reads; without them it cannot fire
 
 
 _RULES: dict[str, Rule] = {}
 
 
-def rule(
-    name: str, description: str, needs: tuple[str, ...] = ()
-) -> Callable[[Callable[[PolicyConfig], Column]], Callable[[PolicyConfig], Column]]:
-    def register(fn: Callable[[PolicyConfig], Column]) -> Callable[[PolicyConfig], Column]:
+def rule(name: str, description: str, needs: tuple[str, ...] = ()) -> Callable[[RuleFn], RuleFn]:
+    """Register a rule under `name`; its keyword parameters after `cfg` are its configurable params."""
+
+    def register(fn: RuleFn) -> RuleFn:
+        if name in _RULES and _RULES[name].fn is not fn:
+            raise ValueError(f"rule {name!r} registered twice")
         _RULES[name] = Rule(name, description, fn, needs)
         return fn
 
@@ -62,7 +70,7 @@ def sims_over_operator_limit(cfg: PolicyConfig) -> Column:
     limit = F.lit(cfg.sims_per_operator_limit)
     for operator, value in cfg.sims_per_operator_limit_overrides.items():
         limit = F.when(F.col("recipient") == operator, F.lit(value)).otherwise(limit)
-    return (F.col("entity_type") == "SIM") & (F.col("sims_same_operator") > limit) & _personal()
+    return (F.col("entity_type") == SIM.name) & (F.col("sims_same_operator") > limit) & _personal()
 
 
 @rule(
@@ -92,14 +100,32 @@ def reserved_phone_other_id(cfg: PolicyConfig) -> Column:
     return F.col("reserved_phone_other_id") == 1
 
 
-def _configured(cfg: PolicyConfig) -> list[str]:
-    """Rule names reported or listing on, each once, in configuration order."""
-    return list(dict.fromkeys((*cfg.rules, *cfg.list_on_rules)))
+def rule_params(name: str) -> list[str]:
+    """The parameters a rule takes from config (keyword parameters after `cfg`)."""
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in list(inspect.signature(_RULES[name].fn).parameters.values())[1:] if p.kind in named]
+
+
+def check_params(name: str, params: Mapping[str, Any]) -> None:
+    """Fail, naming what the rule takes, if `params` holds a name its function does not accept."""
+    accepted = rule_params(name)
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        takes = ", ".join(accepted) or "no parameters"
+        raise ValueError(f"rule {name!r} has no parameter {', '.join(unknown)}; it takes: {takes}")
+
+
+def _configured(cfg: PolicyConfig) -> list[tuple[str, dict[str, Any]]]:
+    """(name, params) of the rules reported or listing on, each once, in configuration order."""
+    out = {spec.name: dict(spec.params) for spec in cfg.rules}
+    for name in cfg.list_on_rules:
+        out.setdefault(name, {})
+    return list(out.items())
 
 
 def rule_inputs(cfg: PolicyConfig) -> tuple[str, ...]:
-    """Feature columns the configured rules read (their declared `needs`), in rule order."""
-    return tuple(dict.fromkeys(c for n in _configured(cfg) for c in _RULES[n].needs))
+    """Columns the configured rules read (their declared `needs`), in rule order."""
+    return tuple(dict.fromkeys(c for n, _ in _configured(cfg) for c in _RULES[n].needs))
 
 
 def known_rules() -> set[str]:
@@ -112,10 +138,9 @@ def rules() -> dict[str, Rule]:
 
 def rule_hits(cfg: PolicyConfig, available: set[str]) -> Column:
     """array<string> of the configured rules that fire; a rule whose inputs are absent cannot fire."""
-    names = _configured(cfg)
     hits = [
-        F.when(F.coalesce(_RULES[n].fn(cfg), F.lit(False)), F.lit(n))
-        for n in names
+        F.when(F.coalesce(_RULES[n].fn(cfg, **params), F.lit(False)), F.lit(n))
+        for n, params in _configured(cfg)
         if set(_RULES[n].needs) <= available
     ]
     if not hits:

@@ -27,7 +27,7 @@ from great_expectations.expectations.row_conditions import PassThroughCondition
 from pyspark.sql import Column, Window
 from pyspark.sql import functions as F
 
-from core.config import ExpectationSpec, QualityConfig
+from realname_guard.core.config import ExpectationSpec, QualityConfig
 
 UNIQUE = "expect_column_values_to_be_unique"
 

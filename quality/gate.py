@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 
-from core.config import QualityConfig
-from quality.validate import TableQuality
+from realname_guard.core.config import QualityConfig
+from realname_guard.quality.validate import TableQuality
 
 logger = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import MapType, StructType, VariantType
 
-from core.config import ExpectationSpec
-from quality.expectations import (
+from realname_guard.core.config import ExpectationSpec
+from realname_guard.quality.expectations import (
     UNIQUE,
     ExpectationConfigError,
     build_expectation,

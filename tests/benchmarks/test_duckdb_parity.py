@@ -14,12 +14,12 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from benchmarks import parity
-from core.contract import TABLES
-from core.ingest import deidentify, normalise
-from core.io import locate_table, read_contract_table
-from core.tables import Tables
-from generator.params import GeneratorConfig
-from generator.world import generate_world
+from realname_guard.core.contract import TABLES
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.core.io import locate_table, read_contract_table
+from realname_guard.core.tables import Tables
+from realname_guard.generator.world import generate_world
+from realname_guard.jobs.ingest import deidentify, normalise
 from tests.conftest import TEST_HASH_KEY
 
 AS_OF = dt.date(2026, 6, 30)

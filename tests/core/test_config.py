@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, load_config
+from realname_guard.config import load_config
+from realname_guard.core.config import ConfigError
 
 
 def test_defaults_load_and_overrides_apply() -> None:
@@ -55,8 +56,8 @@ def test_bad_values_and_sections_are_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="must not exceed high"):
         load_config(local_dir=None, overrides=["policy.tiers.medium=0.99"])
     f = tmp_path / "feats.yaml"
-    f.write_text("features:\n  enabled:\n    - {name: registration_limits, params: {total_limt: 8}}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="feature .registration_limits. has no parameter total_limt; it takes: per_operator_limit, operator_limits, total_limit"):
+    f.write_text("features:\n  enabled:\n    - {name: site_batches, params: {window_dys: 8}}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="feats.yaml: features.enabled.0..params: feature .site_batches. has no parameter window_dys; it takes: window_days"):
         load_config(f, local_dir=None)
 
 

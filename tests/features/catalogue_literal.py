@@ -24,10 +24,10 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from core.tables import Tables
-from features.common import as_of_view
-from features.names import normalise_name
-from features.registry import FeatureContext, registry
+from realname_guard.core.names import normalise_name
+from realname_guard.core.tables import Tables
+from realname_guard.features.common import as_of_view
+from realname_guard.features.registry import FeatureContext, registry
 from tests.features.literal import (
     ACCOUNTS_DDL,
     ACTIVITY_DDL,
@@ -118,6 +118,6 @@ def extended_world(spark: SparkSession) -> Tables:
 CTX = FeatureContext(as_of=AS_OF, activity_window_days=30)
 
 
-def run_group(spark: SparkSession, name: str, **params: Any) -> DataFrame:
+def run_group(spark: SparkSession, name: str, ctx: FeatureContext = CTX, **params: Any) -> DataFrame:
     """One registered group on the as-of view of the extended world."""
-    return registry()[name].fn(as_of_view(extended_world(spark), CTX), CTX, **params)
+    return registry()[name].fn(as_of_view(extended_world(spark), ctx), ctx, **params)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pyspark.sql import SparkSession
 
-from core.tables import Tables
+from realname_guard.core.tables import Tables
 
 SIMS_DDL = (
     "msisdn STRING, operator STRING, id_type STRING, id_hash STRING, id_masked STRING, id_birth_date DATE, "
@@ -107,4 +107,4 @@ def world(spark: SparkSession) -> Tables:
         ],
         LABELS_DDL,
     )
-    return Tables(sims, accounts, activity, txns, registry, labels)
+    return Tables(sims=sims, accounts=accounts, activity=activity, transactions=txns, registry=registry, labels=labels)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 
 from pyspark.sql import SparkSession
@@ -75,8 +74,8 @@ def test_txn_devices(spark: SparkSession) -> None:
 
 
 def test_holder_devices(spark: SparkSession) -> None:
-    from features.common import as_of_view
-    from features.registry import registry
+    from realname_guard.features.common import as_of_view
+    from realname_guard.features.registry import registry
     from tests.features.catalogue_literal import CTX, extended_world
     from tests.features.literal import TXNS_DDL, ts
 
@@ -91,7 +90,7 @@ def test_holder_devices(spark: SparkSession) -> None:
         ],
         TXNS_DDL,
     )
-    t = dataclasses.replace(t, transactions=t.get("transactions").unionByName(extra), derived={})
+    t = t.with_(transactions=t.get("transactions").unionByName(extra))
     got = registry()["holder_devices"].fn(as_of_view(t, CTX), CTX)
     expected = spark.createDataFrame(
         [

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.config import load_config
-from features.catalogue import DOC_PATH, render_catalogue
-from features.registry import registry
+from realname_guard.config import load_config
+from realname_guard.features.catalogue import DOC_PATH, render_catalogue
+from realname_guard.features.registry import registry
 
 CATALOGUE_GROUPS = (
     "registry_checks", "id_profile", "usage_vs_id_region", "registry_name_detail", "cross_registry_names",
@@ -14,7 +14,7 @@ CATALOGUE_GROUPS = (
 
 
 def test_committed_catalogue_is_the_rendered_one() -> None:
-    """Regenerate with `python -m features.catalogue` when a group or an output changes."""
+    """Regenerate with `python -m realname_guard.features.catalogue` when a group or an output changes."""
     assert DOC_PATH.read_text(encoding="utf-8") == render_catalogue()
 
 

@@ -1,4 +1,4 @@
-"""Name matching across registries (features/name_matching.py) on the extended literal world."""
+"""Name matching across registries (features/names.py) on the extended literal world."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from features.network import min_label_components
+from realname_guard.features.network import min_label_components
 from tests.features.catalogue_literal import run_group
 
 NETWORK_DDL = (

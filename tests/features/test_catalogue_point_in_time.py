@@ -8,8 +8,8 @@ from decimal import Decimal
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from core.config import FeatureSpec
-from features.assemble import build_features
+from realname_guard.core.config import FeatureSpec
+from realname_guard.features.assemble import build_features
 from tests.features.catalogue_literal import CTX, extended_world
 from tests.features.literal import ACCOUNTS_DDL, ACTIVITY_DDL, LABELS_DDL, SIMS_DDL, TXNS_DDL, d, ts
 from tests.features.test_catalogue_doc import CATALOGUE_GROUPS

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from tests.features.catalogue_literal import run_group
+from tests.features.catalogue_literal import CTX, run_group
 
 
 def test_registration_limits(spark: SparkSession) -> None:
@@ -29,7 +31,9 @@ def test_registration_limits(spark: SparkSession) -> None:
         "entity_type STRING, entity_id STRING, sims_over_operator_limit LONG, sims_over_total_limit LONG, "
         "cards_opened_within_1d LONG, cards_opened_within_30d LONG",
     )
-    got = run_group(spark, "registration_limits", operator_limits={"MVNO01": 1}, total_limit=1)
+    # The limits are the policy's, handed to every group in the feature context.
+    limits = dataclasses.replace(CTX, sims_per_operator_limit_overrides={"MVNO01": 1}, sims_total_limit=1)
+    got = run_group(spark, "registration_limits", limits)
     assertDataFrameEqual(got, expected)
 
 

@@ -9,10 +9,10 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from core.config import FeatureSpec
-from features.assemble import build_features
-from features.common import as_of_view
-from features.registry import FeatureContext, registry
+from realname_guard.core.config import FeatureSpec
+from realname_guard.features.assemble import build_features
+from realname_guard.features.common import as_of_view
+from realname_guard.features.registry import FeatureContext, registry
 from tests.features.literal import ACTIVITY_DDL, AS_OF, LABELS_DDL, SIMS_DDL, TXNS_DDL, d, ts, world
 
 CTX = FeatureContext(as_of=AS_OF, activity_window_days=30)
@@ -196,7 +196,8 @@ def test_skipped_group_is_reported_not_faked(spark: SparkSession) -> None:
 
 
 def test_unknown_feature_fails_at_config_load() -> None:
-    from core.config import ConfigError, load_config
+    from realname_guard.config import load_config
+    from realname_guard.core.config import ConfigError
 
     with pytest.raises(ConfigError, match="unknown feature 'no_such_feature'"):
         load_config(overrides=["features.enabled=[{name: no_such_feature}]"])

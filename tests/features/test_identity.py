@@ -8,9 +8,16 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from core.privacy import hmac_sha256, hmac_sha256_py, mask_id
-from features.identity import id_birth_date, id_checksum_ok, id_gender, id_region, id_valid, normalise_id
-from features.names import name_distance, normalise_name
+from realname_guard.core.identity import (
+    id_birth_date,
+    id_checksum_ok,
+    id_gender,
+    id_region,
+    id_valid,
+    normalise_id,
+)
+from realname_guard.core.names import name_distance, normalise_name
+from realname_guard.core.privacy import hmac_sha256, hmac_sha256_py, mask_id
 from tests.conftest import TEST_HASH_KEY
 
 

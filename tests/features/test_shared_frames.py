@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyspark.sql import SparkSession
 
-from features.common import cards
+from realname_guard.features.common import cards
 from tests.features.literal import world
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from features.common import count_days, day_words, sim_cells
-from features.registry import FeatureContext
+from realname_guard.features.common import count_days, day_words, sim_cells
+from realname_guard.features.registry import FeatureContext
 from tests.features.literal import ACTIVITY_DDL, world
 
 AS_OF = dt.date(2026, 6, 30)
@@ -25,7 +24,7 @@ def test_day_bits_count_distinct_days_over_a_window_longer_than_one_word(spark: 
         for k, region in zip(days, ["110105", "110106", "110105", "110105", "110105", "110106", "110105"], strict=True)
     ]
     t = world(spark)
-    t = dataclasses.replace(t, activity=spark.createDataFrame(rows, ACTIVITY_DDL), derived={})
+    t = t.with_(activity=spark.createDataFrame(rows, ACTIVITY_DDL))
     cells = sim_cells(t, ctx)
     assert len(day_words(ctx)) == 2
     per_sim = cells.groupBy("msisdn").agg(*[F.bit_or(w).alias(w) for w in day_words(ctx)])

@@ -11,8 +11,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from generator.params import GeneratorConfig
-from generator.world import generate_world
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.world import generate_world
 
 AS_OF = dt.date(2026, 6, 30)
 CFG = GeneratorConfig(persons=2_000, seed=11, chunk_persons=1_000)

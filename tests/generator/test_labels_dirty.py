@@ -11,8 +11,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from generator.params import GeneratorConfig
-from generator.reference import id_checksum_ok
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.reference import id_checksum_ok
 from tests.generator.conftest import AS_OF, World
 
 
@@ -69,7 +69,7 @@ def test_dirty_rows_at_the_configured_share(world: World, table: str, key: str) 
 
 
 def test_every_dirty_kind_appears_in_a_larger_world(tmp_path: Path) -> None:
-    from generator.world import generate_world
+    from realname_guard.generator.world import generate_world
 
     cfg = GeneratorConfig(persons=1_000, seed=5, dirty_row_share=0.1)
     summary = generate_world(tmp_path, cfg, AS_OF)

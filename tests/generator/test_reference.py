@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from faker.providers.ssn.zh_CN import Provider as SsnProvider
 
-from generator.reference import (
+from realname_guard.generator.reference import (
     account_ids,
     id_check_chars,
     id_checksum_ok,

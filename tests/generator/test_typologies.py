@@ -7,8 +7,8 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from generator.population import CONFOUNDER_ROLES, MISUSE_ROLES
-from generator.reference import SIMBOX_COUNTRIES
+from realname_guard.generator.population import CONFOUNDER_ROLES, MISUSE_ROLES
+from realname_guard.generator.reference import SIMBOX_COUNTRIES
 from tests.generator.conftest import World
 
 

@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import types as T
 
-from core.contract import TABLES
-from generator.params import GeneratorConfig
-from generator.world import generate_world
-from generator.writer import arrow_schema, arrow_type
+from realname_guard.core.contract import TABLES
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.world import generate_world
+from realname_guard.generator.writer import arrow_schema, arrow_type
 from tests.generator.conftest import AS_OF, CFG, World
 
 AS_OF_TS = dt.datetime.combine(AS_OF, dt.time())

@@ -7,7 +7,7 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from xgboost.spark import SparkXGBClassifierModel
 
-from models.train import fit
+from realname_guard.models.train import fit
 from tests.models.synthetic import FEATURES, TEST_CFG, synthetic_pandas, to_spark
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from core.config import ModelConfig, XgbParams
+from realname_guard.core.config import ModelConfig, XgbParams
 
 FEATURES = ["is_account", "f_sims", "f_night_ratio", "f_noise"]
 DESCRIPTIONS = {

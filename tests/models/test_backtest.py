@@ -7,8 +7,15 @@ import datetime as dt
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from models.backtest import Ranked, backtest_frame, label_frequency, listing_shares, ranked, win_share
-from models.evaluate import CurvePoint
+from realname_guard.models.backtest import (
+    Ranked,
+    backtest_frame,
+    label_frequency,
+    listing_shares,
+    ranked,
+    win_share,
+)
+from realname_guard.models.evaluate import CurvePoint
 
 START, END = dt.date(2026, 6, 16), dt.date(2026, 6, 30)
 SCORED_DDL = "entity_type string, entity_id string, id_hash string, closed boolean, score double"

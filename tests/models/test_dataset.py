@@ -10,8 +10,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from core.config import ModelConfig
-from models.dataset import InsufficientLabelsError, build_training_set, feature_columns
+from realname_guard.core.config import ModelConfig
+from realname_guard.core.schema import feature_columns
+from realname_guard.models.dataset import InsufficientLabelsError, build_training_set
 
 AS_OF = dt.date(2026, 6, 30)
 FEATURES_DDL = (

@@ -9,7 +9,12 @@ import pytest
 from pyspark.sql import SparkSession
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from models.evaluate import evaluate, pr_curve, threshold_for_precision, thresholds_for_precisions
+from realname_guard.models.evaluate import (
+    evaluate,
+    pr_curve,
+    threshold_for_precision,
+    thresholds_for_precisions,
+)
 
 # Scores are binary fractions, exact in floating point; 1e-3 bins floor them (0.8125 -> 0.812).
 HAND = [

@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.testing import assertDataFrameEqual
 from xgboost.spark import SparkXGBClassifierModel
 
-from models.explain import REASON_TYPE, add_reasons
+from realname_guard.models.explain import REASON_TYPE, add_reasons
 from tests.models.synthetic import DESCRIPTIONS, FEATURES
 
 ROWS_DDL = "entity_id string, is_account int, f_sims int, f_night_ratio double, f_noise double"

@@ -8,11 +8,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from core.config import FeatureSpec, ModelConfig
-from core.tables import Tables
-from features.assemble import build_features
-from features.registry import FeatureContext
-from models.dataset import build_training_set, snapshot_for
+from realname_guard.core.config import FeatureSpec, ModelConfig
+from realname_guard.core.tables import Tables
+from realname_guard.features.assemble import build_features
+from realname_guard.features.registry import FeatureContext
+from realname_guard.models.dataset import build_training_set, snapshot_for
 from tests.features.literal import ACTIVITY_DDL, AS_OF, LABELS_DDL, d, ts, world
 
 CARD = "13900000001"  # holder B's SIM: in a SIM box abroad, confirmed on 06-29

@@ -14,9 +14,9 @@ from mlflow import MlflowClient
 from pyspark.sql import DataFrame
 from xgboost.spark import SparkXGBClassifierModel
 
-from core.config import MlflowConfig
-from models.registry import ensure_experiment, load_champion, log_model
-from models.train import predict
+from realname_guard.core.config import MlflowConfig
+from realname_guard.models.registry import ensure_experiment, load_champion, log_model
+from realname_guard.models.train import predict
 from tests.models.synthetic import FEATURES, TEST_CFG, scores_by_id
 
 

@@ -11,8 +11,8 @@ from pyspark.sql import functions as F
 from sklearn.metrics import roc_auc_score
 from xgboost.spark import SparkXGBClassifierModel
 
-from core.config import ModelConfig
-from models.train import fit, predict, prepare_training_frame, resolve_num_workers, xgb_kwargs
+from realname_guard.core.config import ModelConfig
+from realname_guard.models.train import fit, predict, prepare_training_frame, resolve_num_workers, xgb_kwargs
 from tests.models.synthetic import FEATURES, TEST_CFG, scores_by_id
 
 

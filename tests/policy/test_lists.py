@@ -7,8 +7,8 @@ import datetime as dt
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from core.config import PolicyConfig
-from policy.lists import apply_tiers, capped_thresholds, decide, evidence
+from realname_guard.core.config import PolicyConfig
+from realname_guard.policy.lists import apply_tiers, capped_thresholds, decide, evidence
 
 D = dt.date(2026, 6, 30)
 CFG = PolicyConfig(
@@ -139,7 +139,7 @@ def test_cap_leaves_thresholds_alone_when_under_it_or_off(spark: SparkSession) -
 
 
 def test_capped_listing_is_reported(spark: SparkSession) -> None:
-    from jobs.report import render_report
+    from realname_guard.jobs.report import render_report
 
     ev = evidence(_population(spark, 1000), None, None, CFG, D)
     (high, medium), cap = capped_thresholds(ev, (0.8, 0.5), 0.05)
@@ -159,8 +159,8 @@ def test_capped_listing_is_reported(spark: SparkSession) -> None:
 def test_decisions_need_only_the_rules_declared_inputs(spark: SparkSession) -> None:
     """Scoring narrows the frame to DECISION_COLUMNS + rule_inputs before deciding: every rule
     must declare what it reads, or it would stop firing there. Same decisions either way."""
-    from jobs.score import DECISION_COLUMNS
-    from policy.rules import known_rules, rule_inputs
+    from realname_guard.jobs.score import DECISION_COLUMNS
+    from realname_guard.policy.rules import known_rules, rule_inputs
 
     cfg = PolicyConfig(rules=tuple(sorted(known_rules())), list_on_rules=("CONFIRMED_MISUSE", "ID_STATUS_INVALID"))
     inputs = rule_inputs(cfg)

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
-from core.config import QualityConfig, load_config
-from quality.validate import TableQuality, new_context, validate_table
+from realname_guard.config import load_config
+from realname_guard.core.config import QualityConfig
+from realname_guard.quality.validate import TableQuality, new_context, validate_table
 from tests.quality.data import BANK_CASES, BANK_DDL, SIM_CASES, SIM_DDL
 
 

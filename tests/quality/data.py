@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from core.contract import BANK_ACCOUNTS, SIM_REGISTRATIONS
+from realname_guard.core.contract import BANK_ACCOUNTS, SIM_REGISTRATIONS
 
 EXTRA_DDL = "_source_file STRING, _cast_failures STRING, _id_valid BOOLEAN, _after_run_date BOOLEAN"
 SIM_DDL = f"{SIM_REGISTRATIONS.ddl}, {EXTRA_DDL}"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
-from core.config import load_config
-from core.ingest import ingest
-from generator.params import GeneratorConfig
-from generator.world import generate_world
+from realname_guard.config import load_config
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.world import generate_world
+from realname_guard.jobs.ingest import ingest
 
 AS_OF = dt.date(2026, 6, 30)
 

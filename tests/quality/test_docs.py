@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quality.docs import build_data_docs
+from realname_guard.quality.docs import build_data_docs
 from tests.quality.conftest import Validated
 from tests.quality.data import PII_STRINGS
 

@@ -12,9 +12,9 @@ from great_expectations.expectations.row_conditions import PassThroughCondition
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from core.config import ExpectationSpec, QualityConfig
-from core.contract import TABLES
-from quality.expectations import (
+from realname_guard.core.config import ExpectationSpec, QualityConfig
+from realname_guard.core.contract import TABLES
+from realname_guard.quality.expectations import (
     ROW_RULES,
     UNIQUE,
     ExpectationConfigError,
@@ -24,7 +24,7 @@ from quality.expectations import (
     reject_condition,
     unexpected_condition,
 )
-from quality.validate import new_context, validate_table
+from realname_guard.quality.validate import new_context, validate_table
 
 
 def test_shipped_config_covers_every_table_and_every_spec_builds(shipped: QualityConfig) -> None:

@@ -6,9 +6,9 @@ from typing import Any, cast
 
 import pytest
 
-from core.config import QualityConfig
-from quality.gate import DataQualityError, check_quality, threshold_for
-from quality.validate import TableQuality
+from realname_guard.core.config import QualityConfig
+from realname_guard.quality.gate import DataQualityError, check_quality, threshold_for
+from realname_guard.quality.validate import TableQuality
 
 
 def tq(table: str, rows_in: int, bad: int, reasons: dict[str, int], table_ok: bool = True) -> TableQuality:
@@ -62,8 +62,8 @@ def test_failed_table_expectation_raises() -> None:
 
 
 def test_empty_required_table_fails_the_gate_end_to_end(spark: Any) -> None:
-    from core.config import ExpectationSpec
-    from quality.validate import new_context, validate_table
+    from realname_guard.core.config import ExpectationSpec
+    from realname_guard.quality.validate import new_context, validate_table
     from tests.quality.data import BANK_DDL
 
     specs = (

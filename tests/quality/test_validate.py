@@ -8,9 +8,9 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from core.config import ExpectationSpec
-from quality.expectations import UNIQUE, ExpectationConfigError, reason_text
-from quality.validate import REASONS, new_context, validate_table
+from realname_guard.core.config import ExpectationSpec
+from realname_guard.quality.expectations import UNIQUE, ExpectationConfigError, reason_text
+from realname_guard.quality.validate import REASONS, new_context, validate_table
 from tests.quality.conftest import Validated
 from tests.quality.data import BANK_CASES, BANK_DDL, PII_STRINGS, SIM_CASES, SIM_DDL
 from tests.quality.test_expectations import predicate_counts

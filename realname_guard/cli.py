@@ -12,29 +12,20 @@ import sys
 import zoneinfo
 from collections.abc import Sequence
 
-from core.config import ConfigError, load_config
+from realname_guard.config import load_config
+from realname_guard.core.config import ConfigError
+from realname_guard.pipelines.steps import RUN_HELP, STEPS, commands
 
-STEP_COMMANDS = {
-    "validate": ("validate",),
-    "features": ("validate", "features"),
-    "backtest": ("validate", "backtest"),
-    "train": ("validate", "train"),
-    "score": ("score",),
-    "run": ("validate", "features", "train", "score"),  # pipelines.daily.RUN
-}
+STEP_COMMANDS = commands()
+DOCS = {"catalogue": "features.md", "contract": "contract.md"}  # generated pages under docs/
 
 HELP = {
     "generate": "write a synthetic world (every input table + ground truth) for demos, tests and benchmarks",
-    "validate": "read and validate the inputs; write the quarantine, Data Docs and report",
-    "features": "validate, then compute and publish the feature table as of the run date",
-    "backtest": "out-of-time backtest: train on what was known --horizon days before the run date, score as of "
-    "then, measure on the cards confirmed since; every tuning candidate and a naive baseline",
-    "train": "validate, build point-in-time snapshots, backtest the candidates, train the best on the published "
-    "features and the labels; register it as champion in MLflow",
-    "score": "score the published features with the champion; publish the lists, scores and report",
-    "run": "the whole job: validate -> features -> train -> score -> publish",
+    **{step.name: step.help for step in STEPS},
+    "run": RUN_HELP,
     "evaluate": "measure a run's lists against a generated world's ground truth (recall per typology)",
     "catalogue": "write docs/features.md, the catalogue of every registered feature (--check: fail if stale)",
+    "contract": "write docs/contract.md, the data contract as the code implements it (--check: fail if stale)",
 }
 
 EPILOG = """\
@@ -71,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--persons", type=int, help="persons in the world (generator.persons; 1,000..1,000,000)")
             p.add_argument("--seed", type=int, help="random seed (generator.seed)")
             p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="input table format")
-        if name == "catalogue":
-            p.add_argument("--check", action="store_true", help="fail if docs/features.md is out of date")
+        if name in ("catalogue", "contract"):
+            p.add_argument("--check", action="store_true", help=f"fail if docs/{DOCS[name]} is out of date")
         if name == "backtest":
             p.add_argument("--horizon", type=int, metavar="DAYS",
                            help="days between the backtest's as-of date and the run date (model.backtest.horizon_days)")
@@ -115,20 +106,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("py4j", "great_expectations", "mlflow", "alembic", "urllib3", "XGBoost-PySpark"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "catalogue":
-        from features.catalogue import main as catalogue_main
+        from realname_guard.features.catalogue import main as catalogue_main
 
         return catalogue_main(["--check"] if args.check else [])
+    if args.command == "contract":
+        from realname_guard.contract_doc import main as contract_main
+
+        return contract_main(["--check"] if args.check else [])
     try:
         cfg, _ = _config(args)
     except ConfigError as exc:
         print(f"realname-guard: {exc}", file=sys.stderr)
         return 2
-    from core.config import Config
+    from realname_guard.core.config import Config
 
     assert isinstance(cfg, Config)
     try:
         if args.command == "generate":
-            from jobs.generate import run_generate
+            from realname_guard.jobs.generate import run_generate
 
             run_generate(cfg, fmt=args.format)
             print(f"realname-guard: world of {cfg.generator.persons} persons (seed {cfg.generator.seed}) as of "
@@ -137,19 +132,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "evaluate":
             import json
 
-            from core.spark import get_spark
-            from jobs.evaluate import evaluate_run, render
+            from realname_guard.core.spark import get_spark
+            from realname_guard.jobs.evaluate import evaluate_run, render
 
             spark = get_spark(cfg.spark, cfg.run.timezone)
             ev = evaluate_run(spark, cfg.output, args.truth, cfg.run_date.isoformat())
             print(render(ev))
-            from core.io import Fs
+            from realname_guard.core.io import Fs
 
             path = f"{cfg.output}/evaluation-{cfg.run_date.isoformat()}.json"
             Fs(spark, path).write_text(path, json.dumps(ev, indent=2))  # any Hadoop file system, like the lists
             print(f"  written to {path}")
             return 0
-        from pipelines.daily import run_pipeline
+        from realname_guard.pipelines.daily import run_pipeline
 
         summary = run_pipeline(cfg, STEP_COMMANDS[args.command])
     except Exception as exc:  # noqa: BLE001 - the top level turns every failure into a clear message

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from core.contract import LABELS, SIM_REGISTRATIONS
-from core.io import InputError, locate_table, read_contract_table
+from realname_guard.core.contract import LABELS, SIM_REGISTRATIONS
+from realname_guard.core.io import InputError, locate_table, read_contract_table
 
 HEADER = "msisdn,operator,id_type,id_number,reg_name,reg_time,channel,outlet_id,outlet_region,face_verified,status"
 

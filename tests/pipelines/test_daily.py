@@ -17,11 +17,14 @@ import pytest
 from mlflow import MlflowClient
 from pyspark.sql import SparkSession
 
-from core.config import Config, load_config
-from generator.params import GeneratorConfig
-from generator.world import generate_world
-from jobs.evaluate import evaluate_run
-from pipelines.daily import RUN, run_pipeline
+from realname_guard.config import load_config
+from realname_guard.core.config import Config
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.world import generate_world
+from realname_guard.jobs.evaluate import evaluate_run
+from realname_guard.pipelines.daily import RUN, run_pipeline
+
+pytestmark = pytest.mark.slow  # the whole job: minutes
 
 RUN_DATE = dt.date(2026, 6, 30)
 LIST_COLUMNS = {
@@ -240,7 +243,7 @@ def test_rerun_gives_the_same_lists_and_a_crash_leaves_none_half_written(
     run_pipeline(e2e.cfg, ("score",))
     assert snapshot() == before
 
-    from core.io import AtomicPublisher
+    from realname_guard.core.io import AtomicPublisher
 
     real_stage = AtomicPublisher.stage
 

@@ -17,25 +17,17 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from core.config import Config
-from core.contract import TABLES, TableContract
-from core.io import InputError, locate_table, read_contract_table
-from core.privacy import hmac_sha256, mask_id
-from core.tables import Tables
-from features.identity import id_birth_date, id_gender, id_region, id_valid, normalise_id
-from features.names import normalise_name
-from quality.validate import TableQuality, new_context, validate_table
+from realname_guard.core.config import Config
+from realname_guard.core.contract import TABLES, TableContract
+from realname_guard.core.identity import id_birth_date, id_gender, id_region, id_valid, normalise_id
+from realname_guard.core.io import InputError, locate_table, read_contract_table
+from realname_guard.core.names import normalise_name
+from realname_guard.core.privacy import hmac_sha256, mask_id
+from realname_guard.core.tables import Tables
+from realname_guard.quality.validate import TableQuality, new_context, validate_table
 
 log = logging.getLogger(__name__)
 
-NAME_COLUMN = {"sim_registrations": "reg_name", "bank_accounts": "holder_name", "id_registry": "name"}
-EVENT_TIME = {
-    "sim_registrations": "reg_time",
-    "bank_accounts": "open_time",
-    "sim_activity": "day",
-    "bank_transactions": "ts",
-    "labels": "label_time",
-}
 
 
 @dataclass
@@ -57,9 +49,8 @@ class IngestResult:
         (onto disk). One count per such table; the features would fill these caches anyway. A
         table without ID numbers keeps its validation cache, which its clean rows are read from.
         """
-        attr = {contract: name for name, contract in Tables.CONTRACT_NAME.items()}
         for name in sorted(self.own_cache):
-            getattr(self.tables, attr[name]).count()
+            self.tables.get(TABLES[name].alias).count()
         for name in self.own_cache:
             self.quality[name].unpersist()
 
@@ -77,7 +68,7 @@ def normalise(df: DataFrame, contract: TableContract, run_date: dt.date | None =
         out = out.withColumn("id_number", normalise_id(F.col("id_number")))
         id_type = F.col("id_type") if "id_type" in contract.columns else F.lit("RESIDENT_ID")
         out = out.withColumn("_id_valid", id_valid(id_type, F.col("id_number")))
-    event = EVENT_TIME.get(contract.name)
+    event = contract.event_time
     if event is not None:
         after = F.lit(False) if run_date is None else F.to_date(F.col(event)) > F.lit(run_date)
         out = out.withColumn("_after_run_date", F.coalesce(after, F.lit(False)))
@@ -113,7 +104,7 @@ def deidentify(df: DataFrame, contract: TableContract, key: bytes, keep_name: bo
                 F.when(resident, id_gender(idn)).alias("id_gender"),
                 F.when(resident, id_region(idn)).alias("id_region"),
             ]
-        elif c == NAME_COLUMN.get(contract.name):
+        elif c == contract.name_column:
             if keep_name:
                 cols.append(normalise_name(F.col(c)).alias("name_norm"))
         else:
@@ -164,12 +155,5 @@ def ingest(spark: SparkSession, cfg: Config, key: bytes, only: tuple[str, ...] |
             quality.rows_clean,
             quality.rows_quarantined,
         )
-    result.tables = Tables(
-        sims=frames["sim_registrations"],  # type: ignore[arg-type]  # None only with `only`
-        accounts=frames["bank_accounts"],  # type: ignore[arg-type]
-        activity=frames["sim_activity"],
-        transactions=frames["bank_transactions"],
-        registry=frames["id_registry"],
-        labels=frames["labels"],
-    )
+    result.tables = Tables({TABLES[name].alias: frame for name, frame in frames.items()})
     return result

@@ -1,13 +1,15 @@
-"""Cross-registry links: reserved phones and devices that tie cards of different IDs together."""
+"""Cross-registry: one registry's record checked against another's (an account's reserved phone
+registered to another ID).
+"""
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from core.tables import Tables
-from features.common import sim_cells
-from features.registry import FeatureContext, Output, feature
+from realname_guard.core.kinds import ACCOUNT, SIM
+from realname_guard.core.tables import Tables
+from realname_guard.features.registry import FeatureContext, Output, feature
 
 
 @feature(
@@ -33,7 +35,7 @@ def reserved_phone(t: Tables, ctx: FeatureContext) -> DataFrame:
     )
     linked = acc.join(sim_owner, "reserved_msisdn", "left").join(per_phone, "reserved_msisdn", "left")
     account_rows = linked.select(
-        F.lit("ACCOUNT").alias("entity_type"),
+        F.lit(ACCOUNT.name).alias("entity_type"),
         F.col("account_id").alias("entity_id"),
         F.when(F.col("phone_owner").isNotNull(), (F.col("phone_owner") != F.col("id_hash")).cast("int")).alias(
             "reserved_phone_other_id"
@@ -47,7 +49,7 @@ def reserved_phone(t: Tables, ctx: FeatureContext) -> DataFrame:
         t.sims.select("msisdn", "id_hash")
         .join(per_phone.withColumnRenamed("reserved_msisdn", "msisdn"), "msisdn", "left")
         .select(
-            F.lit("SIM").alias("entity_type"),
+            F.lit(SIM.name).alias("entity_type"),
             F.col("msisdn").alias("entity_id"),
             F.lit(None).cast("int").alias("reserved_phone_other_id"),
             F.lit(None).cast("int").alias("reserved_phone_ids"),
@@ -57,44 +59,3 @@ def reserved_phone(t: Tables, ctx: FeatureContext) -> DataFrame:
         )
     )
     return account_rows.unionByName(sim_rows)
-
-
-@feature(
-    "device_sharing",
-    level="card",
-    needs=("sims", "activity"),
-    outputs={
-        "imei_count": Output("Handsets (IMEIs) this SIM was seen in"),
-        "imei_max_ids": Output("Most IDs whose SIMs shared one handset with this SIM", zh="一机多卡"),
-        "imei_max_sims": Output("Most SIMs seen in one handset this SIM used (SIM-box sign)"),
-    },
-)
-def device_sharing(t: Tables, ctx: FeatureContext) -> DataFrame:
-    """IMEI fan-in: a handset carrying SIMs of many IDs is a SIM box or a shared phone.
-
-    Read from the shared activity pre-aggregate; the per-handset counts are windows over one
-    shuffle by IMEI (distinct IDs as the highest dense rank) instead of an aggregate joined back.
-    """
-    owned = (
-        sim_cells(t, ctx).where(F.col("imei").isNotNull()).select("msisdn", "imei", "id_hash").distinct()
-    )
-    handset = Window.partitionBy("imei")
-    id_rank = F.dense_rank().over(handset.orderBy(F.col("id_hash").asc_nulls_last()))
-    owned = owned.select(
-        "msisdn",
-        F.count(F.lit(1)).over(handset).alias("sims_on_imei"),
-        F.when(F.col("id_hash").isNotNull(), id_rank).alias("id_rank"),
-        "imei",
-    ).select(
-        "msisdn", "sims_on_imei", F.coalesce(F.max("id_rank").over(handset), F.lit(0)).cast("long").alias("ids_on_imei")
-    )
-    return (
-        owned.groupBy("msisdn")
-        .agg(
-            F.count(F.lit(1)).alias("imei_count"),
-            F.max("ids_on_imei").alias("imei_max_ids"),
-            F.max("sims_on_imei").alias("imei_max_sims"),
-        )
-        .select(F.lit("SIM").alias("entity_type"), F.col("msisdn").alias("entity_id"), "imei_count",
-                "imei_max_ids", "imei_max_sims")
-    )

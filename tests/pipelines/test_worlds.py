@@ -16,16 +16,16 @@ import yaml
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from core.config import load_config
-from core.ingest import ingest
-from generator.params import GeneratorConfig
-from generator.world import generate_world
-from jobs.backtest import build_snapshots, run_backtest, snapshot_dates
-from jobs.context import open_context
-from jobs.evaluate import _ap
+from realname_guard.config import load_config
+from realname_guard.core.generator_config import GeneratorConfig
+from realname_guard.generator.world import generate_world
+from realname_guard.jobs.backtest import build_snapshots, run_backtest, snapshot_dates
+from realname_guard.jobs.context import open_context
+from realname_guard.jobs.evaluate import _ap
+from realname_guard.jobs.ingest import ingest
 
 RUN_DATE = dt.date(2026, 6, 30)
-WORLDS = Path(__file__).resolve().parent.parent / "conf" / "worlds"
+WORLDS = Path(__file__).resolve().parents[2] / "conf" / "worlds"
 CORE_GROUPS = ("holder_identity", "holder_cards", "card_registration", "name_consistency", "reserved_phone",
                "device_sharing", "sim_usage", "sim_colocation", "account_flows")
 NOISE = 0.1  # of average precision: what a 5,000-person world's ranking moves by between settings

@@ -1,0 +1,185 @@
+"""Devices: handsets and devices shared between ID holders (one IMEI for many SIMs, one device opening
+or using many accounts).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from realname_guard.core.kinds import ACCOUNT, SIM
+from realname_guard.core.tables import Tables
+from realname_guard.features.common import (
+    account_key,
+    count_days,
+    day_bits,
+    sim_cells,
+    txn_device_pairs,
+)
+from realname_guard.features.registry import FeatureContext, Output, feature
+
+
+@feature(
+    "device_sharing",
+    level="card",
+    needs=("sims", "activity"),
+    outputs={
+        "imei_count": Output("Handsets (IMEIs) this SIM was seen in"),
+        "imei_max_ids": Output("Most IDs whose SIMs shared one handset with this SIM", zh="一机多卡"),
+        "imei_max_sims": Output("Most SIMs seen in one handset this SIM used (SIM-box sign)"),
+    },
+)
+def device_sharing(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """IMEI fan-in: a handset carrying SIMs of many IDs is a SIM box or a shared phone.
+
+    Read from the shared activity pre-aggregate; the per-handset counts are windows over one
+    shuffle by IMEI (distinct IDs as the highest dense rank) instead of an aggregate joined back.
+    """
+    owned = (
+        sim_cells(t, ctx).where(F.col("imei").isNotNull()).select("msisdn", "imei", "id_hash").distinct()
+    )
+    handset = Window.partitionBy("imei")
+    id_rank = F.dense_rank().over(handset.orderBy(F.col("id_hash").asc_nulls_last()))
+    owned = owned.select(
+        "msisdn",
+        F.count(F.lit(1)).over(handset).alias("sims_on_imei"),
+        F.when(F.col("id_hash").isNotNull(), id_rank).alias("id_rank"),
+        "imei",
+    ).select(
+        "msisdn", "sims_on_imei", F.coalesce(F.max("id_rank").over(handset), F.lit(0)).cast("long").alias("ids_on_imei")
+    )
+    return (
+        owned.groupBy("msisdn")
+        .agg(
+            F.count(F.lit(1)).alias("imei_count"),
+            F.max("ids_on_imei").alias("imei_max_ids"),
+            F.max("sims_on_imei").alias("imei_max_sims"),
+        )
+        .select(F.lit(SIM.name).alias("entity_type"), F.col("msisdn").alias("entity_id"), "imei_count",
+                "imei_max_ids", "imei_max_sims")
+    )
+
+
+@feature(
+    "txn_devices",
+    level="card",
+    needs=("accounts", "transactions"),
+    outputs={
+        "txn_device_max_ids": Output(
+            "Most IDs whose accounts opened on or transacted from one device this account transacted from",
+            zh="一机多户",
+        ),
+        "txn_abroad_share": Output(
+            "Share of transactions with a known IP region made from abroad", unit="share", zh="境外交易占比"
+        ),
+        "txn_abroad_days": Output("Days with a transaction from abroad", unit="days"),
+    },
+)
+def txn_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Transaction devices shared with accounts of other IDs, and activity abroad.
+
+    IP regions are not compared across IDs: thousands of honest accounts share a city's region.
+    ``txn_device_max_ids`` is null when no transaction carried a device. Devices are read from
+    ``txn_device_pairs`` (one row per account and device, shared with ``holder_devices``); the
+    abroad days are a bit set per account, like the usage days of ``sim_cells``.
+    """
+    pairs = txn_device_pairs(t)
+    users = pairs.where(F.col("id_hash").isNotNull()).select("device_id", "id_hash").unionByName(
+        t.accounts.where(F.col("open_device_id").isNotNull()).select(
+            F.col("open_device_id").alias("device_id"), "id_hash"
+        )
+    )
+    per_device = users.groupBy("device_id").agg(F.count_distinct("id_hash").alias("ids"))
+    device_max = (
+        pairs.select("ak", "account_id", "device_id")
+        .join(per_device, "device_id")
+        .groupBy("ak", "account_id")
+        .agg(F.max("ids").alias("txn_device_max_ids"))
+    )
+    abroad = F.col("ip_region") == "ABROAD"
+    flows = (
+        t.get("transactions")
+        .select("account_id", account_key(), F.when(abroad, F.to_date("ts")).alias("abroad_day"), "ip_region")
+        .groupBy("ak", "account_id")
+        .agg(
+            F.try_divide(F.sum(abroad.cast("int")).cast("double"), F.count("ip_region")).alias("txn_abroad_share"),
+            count_days(day_bits(F.col("abroad_day"), ctx)).alias("txn_abroad_days"),
+        )
+    )
+    return flows.join(device_max, ["ak", "account_id"], "left").select(
+        F.lit(ACCOUNT.name).alias("entity_type"),
+        F.col("account_id").alias("entity_id"),
+        "txn_device_max_ids",
+        "txn_abroad_share",
+        "txn_abroad_days",
+    )
+
+
+@feature(
+    "holder_devices",
+    level="card",
+    needs=("accounts", "transactions"),
+    outputs={
+        "txn_device_foreign_share": Output(
+            "Share of the account's device transactions made from a device none of the holder's other "
+            "accounts ever opened on or transacted from",
+            unit="share", zh="非本人常用设备交易占比",
+        ),
+    },
+)
+def holder_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """A sold or lent account is worked from the buyer's phone, not the holder's usual one.
+
+    The holder's usual devices are the devices of the holder's *other* accounts (opening device or
+    transaction device). Null when the account made no transaction with a device, or when no other
+    account of the holder has a known device (nothing to compare with). Read from
+    ``txn_device_pairs``: a device's share of the account's transactions is its transaction count.
+    """
+    pairs = txn_device_pairs(t).where(F.col("id_hash").isNotNull())
+    seen = pairs.select("id_hash", "device_id", "account_id").unionByName(
+        t.accounts.where(F.col("open_device_id").isNotNull()).select(
+            "id_hash", F.col("open_device_id").alias("device_id"), "account_id"
+        )
+    ).distinct()
+    # Per holder and device: on how many of the holder's accounts it appears; per holder: how many
+    # accounts have any known device.
+    per_device = seen.groupBy("id_hash", "device_id").agg(F.count(F.lit(1)).alias("device_accounts"))
+    per_holder = seen.groupBy("id_hash").agg(F.count_distinct("account_id").alias("holder_device_accounts"))
+    tx = pairs.join(per_device, ["id_hash", "device_id"]).join(per_holder, "id_hash")
+    # This account counts in both: a device is foreign when it appears on no *other* account.
+    foreign = F.when(F.col("device_accounts") <= 1, F.col("txns")).otherwise(0)
+    return (
+        tx.groupBy("ak", "account_id")
+        .agg(
+            (F.sum(foreign) / F.sum("txns")).alias("_share"),
+            F.max("holder_device_accounts").alias("_others"),
+        )
+        .select(
+            F.lit(ACCOUNT.name).alias("entity_type"),
+            F.col("account_id").alias("entity_id"),
+            F.when(F.col("_others") >= 2, F.col("_share")).alias("txn_device_foreign_share"),
+        )
+    )
+
+
+@feature(
+    "open_device_fanin",
+    level="card",
+    needs=("accounts",),
+    outputs={
+        "open_device_ids": Output("IDs whose accounts were opened on this account's opening device", zh="一机多开"),
+        "open_device_accounts": Output("Accounts opened on this account's opening device"),
+    },
+)
+def open_device_fanin(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """One phone or browser opening accounts for many IDs is a mule factory; null without a device."""
+    acc = t.accounts.where(F.col("open_device_id").isNotNull())
+    per_device = acc.groupBy("open_device_id").agg(
+        F.count_distinct("id_hash").alias("open_device_ids"), F.count(F.lit(1)).alias("open_device_accounts")
+    )
+    return acc.join(per_device, "open_device_id").select(
+        F.lit(ACCOUNT.name).alias("entity_type"),
+        F.col("account_id").alias("entity_id"),
+        "open_device_ids",
+        "open_device_accounts",
+    )

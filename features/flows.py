@@ -1,0 +1,179 @@
+"""Flows: how an account's money moves over the activity window (pass-through, night activity,
+intensity against the holder's age).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from realname_guard.core.identity import age_on, province
+from realname_guard.core.kinds import ACCOUNT, SIM
+from realname_guard.core.tables import Tables
+from realname_guard.features.common import (
+    account_key,
+    count_days,
+    day_words,
+    holders,
+    sim_cells,
+)
+from realname_guard.features.registry import FeatureContext, Output, feature
+
+_HOUR = 3600
+
+
+@feature(
+    "account_flows",
+    level="card",
+    needs=("accounts", "transactions"),
+    outputs={
+        "txn_count": Output("Transactions in the activity window"),
+        "amount_in": Output("Money received in the window", unit="yuan"),
+        "out_in_amount_ratio": Output("Money paid out per yuan received", unit="ratio"),
+        "passthrough_share": Output(
+            "Share of payments out made within 24 h of a receipt at least as large", unit="share", zh="快进快出"
+        ),
+        "counterparties": Output("Distinct counterparty accounts"),
+        "night_share": Output("Share of transactions between 00:00 and 06:00", unit="share"),
+        "max_gap_days": Output("Longest pause between transactions (dormancy)", unit="days", zh="久悬户激活"),
+        "last7_share": Output("Share of the window's transactions in its last 7 days", unit="share"),
+        "quiet_days_before_first_txn": Output(
+            "Days of the window (or since opening) before the first transaction", unit="days", zh="久悬后突然活跃"
+        ),
+        "ip_away_share": Output(
+            "Share of transactions from abroad or another province than the holder's home", unit="share"
+        ),
+    },
+)
+def account_flows(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Pass-through, counterparties, night activity and dormancy followed by a burst.
+
+    Both windows share one shuffle by account and one sort by time; the holder's home joins
+    after them, on the same partitioning and order, so the aggregate needs no further shuffle.
+    What the aggregate reads is reduced to flags and numbers before that shuffle (the 12M rows
+    at 1M persons were 1.5 GB of strings): counterparties as 64-bit hashes (a collision between
+    two counterparties of one account is about n^2 / 2^65), the province of the IP region, the
+    night and last-7-days flags, and the time in whole seconds.
+    """
+    home = t.accounts.select("account_id", account_key(), "id_hash", "open_time").join(
+        holders(t).select("id_hash", "home_region"), "id_hash", "left"
+    )
+    cp = F.col("counterparty_account")
+    recent = F.col("ts") >= (F.lit(ctx.as_of) - F.expr("INTERVAL 6 DAYS")).cast("timestamp")
+    tx = t.get("transactions").select(
+        "account_id",
+        account_key(),
+        F.col("ts").cast("long").alias("secs"),
+        (F.col("direction") == "OUT").alias("is_out"),
+        (F.col("direction") == "IN").alias("is_in"),
+        F.col("amount").cast("double").alias("amount"),
+        F.when(cp.isNotNull(), F.xxhash64(cp)).alias("cp_hash"),
+        (F.hour("ts") < 6).alias("night"),
+        recent.alias("recent"),
+        (F.col("ip_region") == "ABROAD").alias("ip_abroad"),
+        province(F.col("ip_region")).alias("ip_prov"),
+        F.col("ip_region").isNotNull().alias("ip_known"),
+    )
+    by_time = Window.partitionBy("ak", "account_id").orderBy("secs")
+    last24h = by_time.rangeBetween(-24 * _HOUR, 0)
+    tx = tx.select(
+        "*",
+        F.sum(F.when(F.col("is_in"), F.col("amount")).otherwise(0.0)).over(last24h).alias("in_24h"),
+        ((F.col("secs") - F.lag("secs").over(by_time)) / 86400.0).alias("gap_days"),
+    ).join(
+        home.select("ak", "account_id", province(F.col("home_region")).alias("home_prov"), "open_time"),
+        ["ak", "account_id"],
+        "left",
+    )
+    is_out = F.col("is_out")
+    ip_prov = F.col("ip_prov")
+    away = F.col("ip_abroad") | (ip_prov.isNotNull() & (ip_prov != F.coalesce(F.col("home_prov"), ip_prov)))
+    agg = tx.groupBy("ak", "account_id").agg(
+        F.count(F.lit(1)).alias("txn_count"),
+        F.sum(F.when(~is_out, F.col("amount")).otherwise(0.0)).alias("amount_in"),
+        F.sum(F.when(is_out, F.col("amount")).otherwise(0.0)).alias("amount_out"),
+        F.sum(is_out.cast("int")).alias("n_out"),
+        F.sum((is_out & (F.col("in_24h") >= F.col("amount"))).cast("int")).alias("n_pass"),
+        # A set per account, not count(DISTINCT): that would aggregate per (account, counterparty) first.
+        F.size(F.collect_set("cp_hash")).cast("long").alias("counterparties"),
+        F.sum(F.col("night").cast("int")).alias("n_night"),
+        F.max("gap_days").alias("max_gap_days"),
+        F.sum(F.col("recent").cast("int")).alias("n_recent"),
+        F.timestamp_seconds(F.min("secs")).alias("first_ts"),
+        F.max("open_time").alias("open_time"),
+        F.sum(away.cast("int")).alias("n_away"),
+        F.sum(F.col("ip_known").cast("int")).alias("n_ip"),
+    )
+    quiet_from = F.greatest(F.lit(ctx.window_start), F.to_date("open_time"))
+    n = F.col("txn_count").cast("double")
+    return agg.select(
+        F.lit(ACCOUNT.name).alias("entity_type"),
+        F.col("account_id").alias("entity_id"),
+        "txn_count",
+        "amount_in",
+        F.try_divide(F.col("amount_out"), F.col("amount_in")).alias("out_in_amount_ratio"),
+        F.try_divide(F.col("n_pass").cast("double"), F.col("n_out")).alias("passthrough_share"),
+        "counterparties",
+        F.try_divide(F.col("n_night").cast("double"), n).alias("night_share"),
+        "max_gap_days",
+        F.try_divide(F.col("n_recent").cast("double"), n).alias("last7_share"),
+        F.greatest(F.datediff(F.to_date("first_ts"), quiet_from), F.lit(0)).alias("quiet_days_before_first_txn"),
+        F.try_divide(F.col("n_away").cast("double"), F.col("n_ip")).alias("ip_away_share"),
+    )
+
+
+@feature(
+    "age_intensity",
+    level="card",
+    needs=("sims", "accounts", "activity"),
+    outputs={
+        "calls_out_vs_age_band": Output(
+            "Outgoing calls per active day against the median of SIMs whose holders are in the same age band "
+            "((x+1)/(median+1))", unit="ratio", zh="通话强度与年龄不符",
+        ),
+        "sms_out_vs_age_band": Output(
+            "SMS sent per active day against the median of the holder's age band ((x+1)/(median+1))", unit="ratio"
+        ),
+        "data_mb_vs_age_band": Output(
+            "Mobile data per active day against the median of the holder's age band ((x+1)/(median+1))", unit="ratio"
+        ),
+    },
+)
+def age_intensity(t: Tables, ctx: FeatureContext, band_years: int = 10) -> DataFrame:
+    """A 75-year-old's SIM making 60 calls a day is not used by a 75-year-old.
+
+    Usage per SIM is summed from ``sim_cells`` (the window's usage, already grouped by SIM). Medians
+    per age band (`band_years` wide, age on the run date) are approximate percentiles of one
+    aggregation over all SIMs with usage, a handful of rows joined back (no collect); the +1 keeps
+    a band whose median is zero (no SMS) from dividing by zero. Null when the holder's age is unknown.
+    """
+    words = day_words(ctx)
+    per_sim = (
+        sim_cells(t, ctx)
+        .groupBy("msisdn", "id_hash")
+        .agg(
+            count_days([F.bit_or(w) for w in words]).alias("days"),
+            F.sum("calls_out").alias("calls"),
+            F.sum("sms_out").alias("sms"),
+            F.sum("data_mb").alias("mb"),
+        )
+        .join(holders(t).select("id_hash", "birth_date"), "id_hash", "left")
+        .select(
+            "msisdn",
+            (F.floor(age_on(F.col("birth_date"), F.lit(ctx.as_of)) / band_years) * band_years).alias("band"),
+            (F.col("calls") / F.col("days")).alias("calls"),
+            (F.col("sms") / F.col("days")).alias("sms"),
+            (F.col("mb") / F.col("days")).alias("mb"),
+        )
+        .where(F.col("band").isNotNull())
+    )
+    metrics = ("calls", "sms", "mb")
+    medians = per_sim.groupBy("band").agg(
+        *[F.percentile_approx(F.coalesce(F.col(m), F.lit(0.0)), 0.5).alias(f"{m}_median") for m in metrics]
+    )
+    names = {"calls": "calls_out_vs_age_band", "sms": "sms_out_vs_age_band", "mb": "data_mb_vs_age_band"}
+    return per_sim.join(F.broadcast(medians), "band").select(
+        F.lit(SIM.name).alias("entity_type"),
+        F.col("msisdn").alias("entity_id"),
+        *[((F.col(m) + 1) / (F.col(f"{m}_median") + 1)).alias(names[m]) for m in metrics],
+    )

@@ -1,0 +1,176 @@
+"""Usage: how a SIM is used over the activity window (traffic, cells, handsets, roaming near the
+border).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from realname_guard.core.identity import province
+from realname_guard.core.kinds import SIM
+from realname_guard.core.tables import Tables
+from realname_guard.features.common import (
+    CELL_SUMS,
+    count_days,
+    day_words,
+    sim_cells,
+)
+from realname_guard.features.registry import FeatureContext, Output, feature
+
+
+@feature(
+    "sim_usage",
+    level="card",
+    needs=("sims", "activity"),
+    outputs={
+        "active_days": Output("Days with traffic in the activity window", unit="days"),
+        "calls_out_per_day": Output("Outgoing calls per active day", unit="calls/day"),
+        "call_out_in_ratio": Output("Outgoing calls per incoming call", unit="ratio", zh="主被叫比"),
+        "callees_per_day": Output("Distinct numbers called per active day", unit="numbers/day"),
+        "avg_call_seconds": Output("Mean outgoing call duration", unit="seconds"),
+        "sms_out_per_day": Output("SMS sent per active day", unit="sms/day"),
+        "data_mb_per_day": Output("Mobile data per active day", unit="MB/day"),
+        "share_days_away_from_home": Output(
+            "Share of traffic days carried outside the holder's home province", unit="share", zh="异地使用"
+        ),
+        "days_abroad": Output("Days the SIM was roaming abroad", unit="days", zh="境外漫游"),
+    },
+)
+def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Daily usage aggregates over the activity window, against the holder's home province."""
+    cells = sim_cells(t, ctx)
+    words = day_words(ctx)
+    cell_prov = province(F.col("cell_region"))
+    home_prov = province(F.col("home_region"))
+    abroad = F.col("cell_region") == "ABROAD"
+    away = abroad | (cell_prov.isNotNull() & home_prov.isNotNull() & (cell_prov != home_prov))
+    zero = F.lit(0).cast("long")
+    agg = cells.groupBy("msisdn").agg(
+        *[F.bit_or(w).alias(f"all_{w}") for w in words],
+        *[F.bit_or(F.when(away, F.col(w)).otherwise(zero)).alias(f"away_{w}") for w in words],
+        *[F.bit_or(F.when(abroad, F.col(w)).otherwise(zero)).alias(f"abroad_{w}") for w in words],
+        *[F.sum(c).alias(c) for c in CELL_SUMS],
+    ).select(
+        "*",
+        count_days([F.col(f"all_{w}") for w in words]).alias("active_days"),
+        count_days([F.col(f"away_{w}") for w in words]).alias("away_days"),
+        count_days([F.col(f"abroad_{w}") for w in words]).alias("days_abroad"),
+    )
+    days = F.col("active_days").cast("double")
+    return agg.select(
+        F.lit(SIM.name).alias("entity_type"),
+        F.col("msisdn").alias("entity_id"),
+        "active_days",
+        F.try_divide(F.col("calls_out"), days).alias("calls_out_per_day"),
+        F.try_divide(F.col("calls_out").cast("double"), F.greatest(F.col("calls_in"), F.lit(1))).alias(
+            "call_out_in_ratio"
+        ),
+        F.try_divide(F.col("callees"), days).alias("callees_per_day"),
+        F.try_divide(F.col("call_secs").cast("double"), F.col("calls_out")).alias("avg_call_seconds"),
+        F.try_divide(F.col("sms_out"), days).alias("sms_out_per_day"),
+        F.try_divide(F.col("data_mb"), days).alias("data_mb_per_day"),
+        F.try_divide(F.col("away_days").cast("double"), days).alias("share_days_away_from_home"),
+        "days_abroad",
+    )
+
+
+@feature(
+    "sim_colocation",
+    level="card",
+    needs=("sims", "activity"),
+    outputs={
+        "colocated_day_share": Output(
+            "Share of the SIM's active days on which another SIM of the same holder was in the same region",
+            unit="share",
+            zh="同证号码不同行",
+        ),
+    },
+)
+def sim_colocation(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """A card someone else uses is never where the holder's own SIM is (null for single-SIM holders).
+
+    Per holder and region, the days on which two or more of the holder's SIMs were there are the
+    days a SIM shares with the SIMs before it (in any fixed order): a running ``bit_or`` window,
+    no self-join. A SIM was colocated on its own days in that set.
+    """
+    words = day_words(ctx)
+    per_region = (
+        sim_cells(t, ctx)
+        .where((F.col("n_sims") > 1) & F.col("id_hash").isNotNull() & F.col("cell_region").isNotNull())
+        .groupBy("id_hash", "cell_region", "msisdn")
+        .agg(*[F.bit_or(w).alias(w) for w in words])
+    )
+    place = Window.partitionBy("id_hash", "cell_region")
+    before = place.orderBy("msisdn").rowsBetween(Window.unboundedPreceding, -1)
+    zero = F.lit(0).cast("long")
+    per_region = per_region.select(
+        "id_hash", "cell_region", "msisdn", *words,
+        *[(F.col(w).bitwiseAND(F.coalesce(F.bit_or(w).over(before), zero))).alias(f"dup_{w}") for w in words],
+    ).select(
+        "id_hash", "msisdn", *words,
+        *[F.col(w).bitwiseAND(F.bit_or(f"dup_{w}").over(place)).alias(f"together_{w}") for w in words],
+    )
+    per_sim = per_region.groupBy("msisdn").agg(
+        *[F.bit_or(w).alias(w) for w in words],
+        *[F.bit_or(f"together_{w}").alias(f"together_{w}") for w in words],
+    ).select(
+        "msisdn",
+        count_days([F.col(w) for w in words]).alias("days"),
+        count_days([F.col(f"together_{w}") for w in words]).alias("together"),
+    )
+    return per_sim.select(
+        F.lit(SIM.name).alias("entity_type"),
+        F.col("msisdn").alias("entity_id"),
+        F.try_divide(F.col("together").cast("double"), F.col("days")).alias("colocated_day_share"),
+    )
+
+
+# Countries where the scam compounds that buy card-farmer SIMs sit (缅北, 柬埔寨, ...).
+BORDER_COUNTRIES = ("MM", "LA", "VN", "KH", "PH", "TH", "MY")
+
+
+@feature(
+    "border_roaming",
+    level="card",
+    needs=("sims", "activity"),
+    outputs={
+        "border_roaming_days_after_reg": Output(
+            "Days roaming in a border / South-East Asian country within `days_after_registration` of registration",
+            unit="days", zh="开卡后短期境外漫游",
+        ),
+        "days_reg_to_abroad": Output(
+            "Days from registration to the SIM's first day abroad in the window", unit="days", zh="开卡至出境天数",
+        ),
+    },
+)
+def border_roaming(
+    t: Tables, ctx: FeatureContext, days_after_registration: int = 30, countries: tuple[str, ...] = BORDER_COUNTRIES
+) -> DataFrame:
+    """A SIM bought to be shipped abroad roams there within days of being registered.
+
+    One row per SIM with usage in the window; ``days_reg_to_abroad`` is null when it never roamed
+    (in the window). Country codes are compared upper-case.
+    """
+    codes = [c.upper() for c in countries]
+    abroad = (
+        t.get("activity")
+        .where(F.col("cell_region") == "ABROAD")
+        .select("msisdn", "day", "roam_country")
+        .join(t.sims.select("msisdn", "reg_time"), "msisdn")
+    )
+    since_reg = F.datediff(F.col("day"), F.to_date("reg_time"))
+    soon = F.upper(F.col("roam_country")).isin(codes) & since_reg.between(0, days_after_registration)
+    trips = abroad.groupBy("msisdn").agg(
+        F.count_distinct(F.when(soon, F.col("day"))).alias("border_roaming_days_after_reg"),
+        F.min(since_reg).alias("days_reg_to_abroad"),
+    )
+    # Every SIM with usage in the window has a row (``sim_cells`` is grouped by SIM already); only
+    # the few rows abroad are shuffled and joined with the registrations.
+    used = sim_cells(t, ctx).select("msisdn").distinct()
+    return used.join(trips, "msisdn", "left").select(
+        F.lit(SIM.name).alias("entity_type"),
+        F.col("msisdn").alias("entity_id"),
+        F.coalesce(F.col("border_roaming_days_after_reg"), F.lit(0)).alias("border_roaming_days_after_reg"),
+        "days_reg_to_abroad",
+    )

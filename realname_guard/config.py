@@ -1,0 +1,81 @@
+"""The entry layer's config loader: core's layered load, then the checks across registries.
+
+Core validates each section on its own and imports nothing above it. Whether a configured feature
+group or rule exists and whether its parameters fit its function is known only to the feature and
+rule registries, so those checks are passed in here, where every layer may be imported.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from realname_guard.core.config import LOCAL_DIR, Config, ConfigCheck
+from realname_guard.core.config import load_config as load_layered
+from realname_guard.core.schema import ENTITY_COLUMNS
+from realname_guard.features import registry as features
+from realname_guard.policy import rules
+
+
+def check_features(cfg: Config) -> Iterator[tuple[str, str]]:
+    """Every enabled group is registered, enabled once, and given only parameters it takes."""
+    known = features.known_features()
+    seen: set[str] = set()
+    for i, spec in enumerate(cfg.features.enabled):
+        key = f"features.enabled[{i}]"
+        if spec.name not in known:
+            yield key, f"unknown feature {spec.name!r}; known: {', '.join(sorted(known))}"
+            continue
+        if spec.name in seen:
+            yield key, f"feature {spec.name!r} is enabled twice"
+        seen.add(spec.name)
+        try:
+            features.check_params(spec.name, spec.params)
+        except ValueError as exc:
+            yield f"{key}.params", str(exc)
+
+
+def check_rules(cfg: Config) -> Iterator[tuple[str, str]]:
+    """Every configured rule is registered, configured once, given only parameters it takes, and
+    reads only columns that an enabled feature group (or the entity base) produces."""
+    known = rules.known_rules()
+    produced_by = {col: name for name, fdef in features.registry().items() for col in fdef.outputs}
+    enabled = {spec.name for spec in cfg.features.enabled}
+    seen: set[str] = set()
+    configured = [(f"policy.rules[{i}]", spec.name, spec.params) for i, spec in enumerate(cfg.policy.rules)]
+    configured += [(f"policy.list_on_rules[{i}]", name, {}) for i, name in enumerate(cfg.policy.list_on_rules)]
+    for key, name, params in configured:
+        if name not in known:
+            yield key, f"unknown rule {name!r}; known: {', '.join(sorted(known))}"
+            continue
+        if key.startswith("policy.rules"):
+            if name in seen:
+                yield key, f"rule {name!r} is configured twice"
+            seen.add(name)
+            try:
+                rules.check_params(name, params)
+            except ValueError as exc:
+                yield f"{key}.params", str(exc)
+        for col in rules.rules()[name].needs:
+            if col in ENTITY_COLUMNS:
+                continue
+            group = produced_by.get(col)
+            if group is None:
+                yield key, f"rule {name!r} reads column {col!r}, which no feature group produces"
+            elif group not in enabled:
+                yield key, (f"rule {name!r} reads {col!r} from feature group {group!r}, which is not enabled "
+                            f"(enable it in features.enabled or drop the rule)")
+
+
+CHECKS: tuple[ConfigCheck, ...] = (check_features, check_rules)
+
+
+def load_config(
+    config_file: str | os.PathLike[str] | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    base: Path | None = None,
+    local_dir: Path | None = LOCAL_DIR,
+) -> Config:
+    """Load conf/base, conf/local, --config and overrides; check features and rules; or raise ConfigError."""
+    return load_layered(config_file, overrides, base=base, local_dir=local_dir, checks=CHECKS)

@@ -1,0 +1,56 @@
+"""The atomic publisher: staged datasets appear together at commit, or not at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from realname_guard.core.io import AtomicPublisher, prior_run_dates
+
+D = "2026-06-30"
+
+
+def rows(spark: SparkSession, path: Path) -> list[tuple[str, int]]:
+    return sorted((r.k, r.v) for r in spark.read.parquet(str(path)).collect())
+
+
+def test_commit_swaps_every_staged_dataset_in_and_replaces_the_old(spark: SparkSession, tmp_path: Path) -> None:
+    old = AtomicPublisher(spark, str(tmp_path), D)
+    old.stage("lists", spark.createDataFrame([("old", 1)], "k string, v int"))
+    old.commit()
+
+    pub = AtomicPublisher(spark, str(tmp_path), D)
+    pub.stage("lists", spark.createDataFrame([("a", 1), ("b", 2)], "k string, v int"), partition_by=("k",))
+    pub.stage_text("reports", "report.md", "# done\n")
+    assert rows(spark, tmp_path / "lists" / f"run_date={D}") == [("old", 1)]  # nothing visible before commit
+    assert not (tmp_path / "reports" / f"run_date={D}").exists()
+    done = pub.commit()
+    assert set(done) == {"lists", "reports"}
+    final = tmp_path / "lists" / f"run_date={D}"
+    assert sorted(p.name for p in final.iterdir() if p.name.startswith("k=")) == ["k=a", "k=b"]
+    assert (tmp_path / "reports" / f"run_date={D}" / "report.md").read_text() == "# done\n"
+    leftovers = [p.name for p in (tmp_path / "lists").iterdir() if p.name.startswith("_")]
+    assert leftovers == []  # no staging or trash folder survives
+
+
+def test_abort_leaves_the_previous_run_intact(spark: SparkSession, tmp_path: Path) -> None:
+    first = AtomicPublisher(spark, str(tmp_path), D)
+    first.stage("lists", spark.createDataFrame([("kept", 1)], "k string, v int"))
+    first.commit()
+    crashed = AtomicPublisher(spark, str(tmp_path), D)
+    crashed.stage("lists", spark.createDataFrame([("half", 2)], "k string, v int"))
+    crashed.abort()
+    assert rows(spark, tmp_path / "lists" / f"run_date={D}") == [("kept", 1)]
+    assert [p.name for p in (tmp_path / "lists").iterdir()] == [f"run_date={D}"]
+
+
+def test_prior_run_dates_are_the_committed_earlier_ones(spark: SparkSession, tmp_path: Path) -> None:
+    for day in ("2026-06-28", "2026-06-29", D):
+        pub = AtomicPublisher(spark, str(tmp_path), day)
+        pub.stage("lists", spark.createDataFrame([("x", 1)], "k string, v int"))
+        pub.commit()
+    AtomicPublisher(spark, str(tmp_path), "2026-06-27").stage(
+        "lists", spark.createDataFrame([("x", 1)], "k string, v int")
+    )  # staged, never committed
+    assert prior_run_dates(spark, str(tmp_path / "lists"), D) == ["2026-06-28", "2026-06-29"]
