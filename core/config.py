@@ -170,7 +170,7 @@ class TuningConfig:
     # A candidate replaces the configured setting only when its backtest average precision beats
     # the configured one's in at least this share of paired bootstrap resamples.
     min_win_share: float = Field(default=0.9, gt=0.5, le=1.0)
-    time_budget_minutes: float = Field(default=20.0, gt=0)  # candidates after this are not tried
+    time_budget_minutes: float = Field(default=18.0, gt=0)  # bounds the backtest (jobs.backtest.run_within_budget)
     candidates: tuple[Candidate, ...] = ()
 
     @field_validator("candidates")

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,19 +230,19 @@ def run_backtest(
     before = {d: f for d, f in snapshots.items() if d <= start}
     cols = feature_columns(at_start)
     budget = mcfg.tuning.time_budget_minutes * 60
-    began = time.perf_counter()
-    results: list[CandidateResult] = []
-    skipped: list[str] = []
-    for name, cfg in candidates(mcfg):
-        if results and time.perf_counter() - began > budget:
-            skipped.append(name)
-            continue
-        results.append(evaluate_candidate(ctx, name, cfg, before, at_start, labels, start, cols))
-    baseline = None
+    jobs: list[tuple[str, Callable[[], CandidateResult]]] = [
+        (name, functools.partial(evaluate_candidate, ctx, name, cfg, before, at_start, labels, start, cols))
+        for name, cfg in candidates(mcfg)
+    ]
     base_cols = [c for c in mcfg.backtest.baseline_features if c in cols]
     if base_cols:
         naive = dataclasses.replace(mcfg, negatives_per_positive=0.0)
-        baseline = evaluate_candidate(ctx, BASELINE, naive, before, at_start, labels, start, base_cols)
+        # Second, right after the configured setting: the baseline is never left out for time.
+        jobs.insert(1, (BASELINE, functools.partial(
+            evaluate_candidate, ctx, BASELINE, naive, before, at_start, labels, start, base_cols)))
+    done, skipped = run_within_budget(jobs, budget, always=1 + bool(base_cols))
+    baseline = next((r for r in done if r.name == BASELINE), None)
+    results = [r for r in done if r.name != BASELINE]
     measured = [
         r for r in results
         if not r.error and r.metrics.get("positives", 0) >= mcfg.backtest.min_positives
@@ -259,6 +260,27 @@ def run_backtest(
                     chosen.name, METRIC, chosen.score(METRIC),
                     baseline.score(METRIC) if baseline else math.nan)
     return result
+
+
+def run_within_budget(
+    jobs: list[tuple[str, Callable[[], CandidateResult]]],
+    budget_seconds: float,
+    always: int = 1,
+    clock: Callable[[], float] = time.perf_counter,
+) -> tuple[list[CandidateResult], list[str]]:
+    """Run `jobs` in order: the first `always` whatever the time, each later one only when the
+    budget left holds the mean time of those run so far, so the budget bounds the backtest
+    instead of only its last start. Returns the results and the names left untried."""
+    began = clock()
+    done: list[CandidateResult] = []
+    skipped: list[str] = []
+    for i, (name, job) in enumerate(jobs):
+        elapsed = clock() - began
+        if i >= always and done and elapsed + elapsed / len(done) > budget_seconds:
+            skipped.append(name)
+            continue
+        done.append(job())
+    return done, skipped
 
 
 def choose(

@@ -6,12 +6,15 @@ honest cards were listed by mistake; overall precision of the lists and PR-AUC o
 
 from __future__ import annotations
 
+from functools import reduce
 from typing import Any
 
 from pyspark.ml.evaluation import BinaryClassificationEvaluator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from realname_guard.core.io import Fs
+from realname_guard.core.kinds import kinds
 from realname_guard.models.evaluate import average_precision, pr_curve
 
 
@@ -68,14 +71,17 @@ def evaluate_run(
     labelled, for the new-find figures.
     """
     scores = spark.read.parquet(f"{output}/scores/run_date={run_date}")
-    truth_cards: DataFrame = (
-        spark.read.parquet(f"{truth}/sims")
-        .select(F.lit("SIM").alias("entity_type"), F.col("msisdn").alias("entity_id"), "is_misuse", "typology")
-        .unionByName(
-            spark.read.parquet(f"{truth}/accounts").select(
-                F.lit("ACCOUNT").alias("entity_type"), F.col("account_id").alias("entity_id"), "is_misuse", "typology"
+    fs = Fs(spark, truth)
+    # The generator writes one truth table per card kind, named like the kind's source table.
+    truth_cards: DataFrame = reduce(
+        DataFrame.unionByName,
+        [
+            spark.read.parquet(f"{truth}/{kind.table}").select(
+                F.lit(kind.name).alias("entity_type"), F.col(kind.key).alias("entity_id"), "is_misuse", "typology"
             )
-        )
+            for kind in kinds()
+            if fs.exists(f"{truth}/{kind.table}")
+        ],
     )
     joined = truth_cards.join(scores, ["entity_type", "entity_id"], "inner").withColumn(
         "listed", (F.col("risk_tier") != "NONE").cast("int")
