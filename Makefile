@@ -8,7 +8,7 @@ DEMO_DIR ?= demo
 DEMO_PERSONS ?= 20000
 DEMO_RUN_DATE ?= 2026-06-30
 
-.PHONY: venv demo test lint bench worlds clean help
+.PHONY: venv demo test lint bench worlds clean help browser
 
 help:
 	@echo "make demo   - set up, generate a $(DEMO_PERSONS)-person world, run the whole job (outputs under $(DEMO_DIR)/)"
@@ -30,8 +30,15 @@ venv: $(STAMP)
 demo: $(STAMP)
 	@bash scripts/demo.sh "$(DEMO_DIR)" "$(DEMO_PERSONS)" "$(DEMO_RUN_DATE)"
 
-test: lint
+test: lint browser
 	$(VENV)/bin/pytest -q --durations=15 tests
+
+# Debian's chromium, for the tests that render report.html headless with the network off.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (apt-get) for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

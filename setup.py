@@ -19,7 +19,11 @@ setup(
     python_requires=">=3.11,<3.12",
     packages=list(PACKAGE_DIR),
     package_dir=PACKAGE_DIR,
-    package_data={"realname_guard.conf.base": ["*.yaml"]},
+    package_data={
+        "realname_guard.conf.base": ["*.yaml"],
+        # The Data Docs' style sheets, scripts and fonts (scripts/vendor_data_docs.py): offline docs.
+        "realname_guard.quality": ["data_docs_assets/*", "data_docs_assets/*/*", "data_docs_assets/*/*/*"],
+    },
     install_requires=[
         "pyspark==4.3.0",
         "great-expectations==1.24.1",
@@ -37,6 +41,7 @@ setup(
         "faker==40.54.0",
         "opencc-python-reimplemented==0.1.7",
         "psutil==7.2.2",
+        "matplotlib==3.11.2",  # the plots of report.html (inline SVG)
     ],
     extras_require={
         "dev": [

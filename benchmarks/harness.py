@@ -41,6 +41,9 @@ BENCH_KEY = "bench-key-not-secret-0123456789abcdef"  # synthetic worlds only; ne
 # a fixed set, so figures stay comparable while conf/base/features.yaml grows.
 CORE_GROUPS = ("holder_identity", "holder_cards", "card_registration", "name_consistency", "reserved_phone",
                "device_sharing", "sim_usage", "sim_colocation", "account_flows")
+# The shipped rules whose inputs the core groups compute (the limit rules need registration_limits).
+CORE_RULES = ("CONFIRMED_MISUSE", "HOLDER_CONFIRMED", "COMPLAINT", "ID_STATUS_INVALID", "RESERVED_PHONE_OTHER_ID")
+CORE_LISTING = ("CONFIRMED_MISUSE", "HOLDER_CONFIRMED")
 STAGES = ("ingest+validate", "features", "train", "score", "explain+publish")
 TARGETS = {
     "feature_vs_duckdb": 2.0,
@@ -278,6 +281,8 @@ def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bo
                  f"spark.master=local[{cores}]"]
     if feature_set == "core":
         overrides.append("features.enabled=[" + ", ".join(f"{{name: {g}}}" for g in CORE_GROUPS) + "]")
+        overrides.append("policy.rules=[" + ", ".join(CORE_RULES) + "]")
+        overrides.append("policy.list_on_rules=[" + ", ".join(r for r in CORE_RULES if r in CORE_LISTING) + "]")
     cfg = load_config(overrides=overrides, local_dir=None)
 
     sampler = MemorySampler(0.5)

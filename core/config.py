@@ -192,6 +192,9 @@ class ModelConfig:
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     tuning: TuningConfig = Field(default_factory=TuningConfig)
     num_workers: int | Literal["auto"] = "auto"
+    # The report names model inputs whose population stability index between the champion's
+    # training day and today passes this (0.1-0.25: a shift worth a look; above: a major one).
+    drift_psi_threshold: float = Field(default=0.25, gt=0)
     validation_fraction: float = Field(default=0.2, gt=0, lt=1)
     # Unlabelled cards enter training as negatives (PU learning): confirmed 0s are rare and
     # biased towards cards that were already suspicious. With negatives_per_positive set, the
@@ -230,6 +233,19 @@ class TierConfig:
 
 
 @dataclass(frozen=True, config=STRICT)
+class DisciplinaryConfig:
+    """Who is proposed for the 失信惩戒 list (policy.disciplinary); confirmed outcomes only."""
+
+    min_cards: int = Field(default=3, ge=1)  # cards confirmed sold, rented or lent
+    min_occasions: int = Field(default=3, ge=1)  # distinct days with a confirmation
+    proposed_years: int = Field(default=2, ge=1, le=5)  # the period proposed (2 or 3 years; at most 5)
+
+
+# The measures of a listing, mildest first (反电信网络诈骗法 Art. 11, 18; policy.lists).
+ACTIONS = ("REVERIFY", "RESTRICT", "SUSPEND", "REVOKE")
+
+
+@dataclass(frozen=True, config=STRICT)
 class RuleSpec:
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
@@ -248,14 +264,43 @@ class PolicyConfig:
     sims_per_operator_limit: int = Field(default=5, ge=1)
     sims_per_operator_limit_overrides: dict[str, int] = Field(default_factory=dict)
     sims_total_limit: int = Field(default=10, ge=1)
+    # 一人一行一类户: one Class-I account per person per bank (PBoC, 2016).
+    accounts_class_i_per_bank_limit: int = Field(default=1, ge=1)
     # Rules reported in rule_hits: a name, or {name, params} with params its function takes.
     rules: tuple[RuleSpec, ...] = ()
     list_on_rules: tuple[str, ...] = ("CONFIRMED_MISUSE",)
+    # What a notice to the holder cites: the provisions each measure rests on (one text per
+    # action), and how to appeal, per recipient (operator or bank code) with a ``default``.
+    legal_basis: dict[str, str] = Field(default_factory=dict)
+    appeal_channels: dict[str, str] = Field(default_factory=dict)
+    disciplinary: DisciplinaryConfig = Field(default_factory=DisciplinaryConfig)
 
     @field_validator("rules", mode="before")
     @classmethod
     def _rule_names(cls, value: Any) -> Any:
         return [_rule_spec(v) for v in value] if isinstance(value, list | tuple) else value
+
+    @field_validator("legal_basis")
+    @classmethod
+    def _every_action(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            return value
+        unknown = sorted(set(value) - set(ACTIONS))
+        missing = [a for a in ACTIONS if not value.get(a)]
+        if unknown or missing:
+            raise ValueError(
+                f"legal_basis needs a text for each action {', '.join(ACTIONS)}"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+            )
+        return value
+
+    @field_validator("appeal_channels")
+    @classmethod
+    def _has_default(cls, value: dict[str, str]) -> dict[str, str]:
+        if value and not value.get("default"):
+            raise ValueError("appeal_channels needs a 'default' entry (for recipients not named)")
+        return value
 
 
 @dataclass(frozen=True, config=STRICT)

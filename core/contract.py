@@ -148,6 +148,20 @@ ID_REGISTRY = TableContract(
     description="The ID registry's record per ID number (optional).",
 )
 
+DISCIPLINARY_LIST = TableContract(
+    name="disciplinary_list",
+    ddl="id_type STRING, id_number STRING, listed_from DATE, listed_until DATE, basis STRING, source STRING",
+    key=(),  # one holder may have had several periods
+    required=False,
+    pii=("id_number",),
+    alias="disciplinary",
+    description=(
+        "The authorities' 失信惩戒 list (optional): persons found to have sold, rented or lent cards, "
+        "each with a listing period. A card opened inside its holder's period is a rule hit "
+        "(`DISCIPLINARY_LISTED`); the periods are the authorities' and the job never changes one."
+    ),
+)
+
 LABELS = TableContract(
     name="labels",
     ddl="entity_type STRING, entity_id STRING, label INT, label_time TIMESTAMP, source STRING",
@@ -157,14 +171,18 @@ LABELS = TableContract(
     alias="labels",
     event_time="label_time",
     as_of="since",
-    description="Confirmed outcomes: misuse (1) or cleared (0) per card or person.",
+    description=(
+        "Confirmed outcomes: misuse (1) or cleared (0) per card or person. Besides the contract's "
+        "sources, `HUMAN_REVIEW` records a reviewer's decision on a listing that rests on the model "
+        "alone: 1 upholds it (it may then escalate past its deadline), 0 clears it."
+    ),
 )
 
 # Every contract table by name, in the order ingest reads them. A new card kind's source table is
 # added with `register_table` (core.kinds.register_kind does it).
 TABLES: dict[str, TableContract] = {
     t.name: t
-    for t in (SIM_REGISTRATIONS, BANK_ACCOUNTS, SIM_ACTIVITY, BANK_TRANSACTIONS, ID_REGISTRY, LABELS)
+    for t in (SIM_REGISTRATIONS, BANK_ACCOUNTS, SIM_ACTIVITY, BANK_TRANSACTIONS, ID_REGISTRY, DISCIPLINARY_LIST, LABELS)
 }
 
 

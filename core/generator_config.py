@@ -84,6 +84,10 @@ class GeneratorConfig:
     negative_label_ratio: float = Field(default=0.4, ge=0, le=5)
     negative_on_confounder_share: Share = Field(default=0.8, ge=0, le=1)
     labelled_cards_closed_share: Share = Field(default=0.5, ge=0, le=1)
+    # The 失信惩戒 list: card farmers listed by the authorities, some before they opened their
+    # cards here (those cards fall inside the period), the others after.
+    disciplinary_share: Share = Field(default=0.3, ge=0, le=1)
+    disciplinary_before_cards_share: Share = Field(default=0.5, ge=0, le=1)
 
     # -- dirty rows ---------------------------------------------------------------------
     dirty_row_share: Share = Field(default=0.01, ge=0, le=0.2)

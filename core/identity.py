@@ -6,6 +6,7 @@ sequence (odd = male) and an ISO 7064 MOD 11-2 check character (``X`` stands for
 
 from __future__ import annotations
 
+import re
 from functools import reduce
 
 from pyspark.sql import Column
@@ -22,6 +23,12 @@ def normalise_id(id_number: Column) -> Column:
     """Full-width digits to ASCII, lower-case x to X, all whitespace (incl. U+3000) removed."""
     cleaned = F.regexp_replace(F.translate(id_number, _FULL_WIDTH_DIGITS, _HALF_WIDTH_DIGITS), r"[\s\u3000]", "")
     return F.upper(cleaned)
+
+
+def normalise_id_py(id_number: str) -> str:
+    """:func:`normalise_id` for one string on the driver (a lookup by ID number)."""
+    cleaned = id_number.translate(str.maketrans(_FULL_WIDTH_DIGITS, _HALF_WIDTH_DIGITS))
+    return re.sub(r"[\s\u3000]", "", cleaned).upper()
 
 
 def check_char(id17: Column) -> Column:

@@ -33,6 +33,7 @@ OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
     "sim_activity": frozenset({"imei", "roam_country"}),
     "bank_transactions": frozenset({"counterparty_account", "device_id", "ip_region"}),
     "id_registry": frozenset(),
+    "disciplinary_list": frozenset({"basis", "source"}),
     "labels": frozenset(),
 }
 
@@ -212,6 +213,40 @@ class AtomicPublisher:
         if name not in self._staged:
             self._staged.append(name)
         return path
+
+    def stage_csv(
+        self, name: str, df: DataFrame, partition_by: str, filename: str, order_by: tuple[Any, ...] = ()
+    ) -> list[str]:
+        """Write `df` as one CSV per value of `partition_by`: ``<name>/run_date=D/<col>=<value>/<filename>``,
+        UTF-8 with a byte-order mark (so that Excel reads the Chinese text), a header, nulls empty.
+
+        The columns must be flat (no arrays or structs). The rows of one value go to one task, so
+        each folder holds one file, renamed to `filename`. Returns the folders written.
+        """
+        staging = self.staging_path(name)
+        scratch = f"{staging}/_csv-{filename}"
+        first = next(c for c in df.columns if c != partition_by)
+        # The mark leads the header line: the first column's name carries it.
+        marked = df.withColumnRenamed(first, "\ufeff" + first)
+        (
+            marked.repartition(partition_by)
+            .sortWithinPartitions(partition_by, *order_by)
+            .write.mode("overwrite")
+            .partitionBy(partition_by)
+            .option("header", True)
+            .option("encoding", "UTF-8")
+            .csv(scratch)
+        )
+        folders = [f for f in self.fs.list(scratch) if f.startswith(f"{partition_by}=")]
+        for folder in folders:
+            parts = [n for n in self.fs.list(f"{scratch}/{folder}") if n.startswith("part-") and n.endswith(".csv")]
+            if len(parts) != 1:
+                raise OSError(f"expected one CSV part in {scratch}/{folder}, found {len(parts)}")
+            self.fs.rename(f"{scratch}/{folder}/{parts[0]}", f"{staging}/{folder}/{filename}")
+        self.fs.delete(scratch)
+        if name not in self._staged:
+            self._staged.append(name)
+        return folders
 
     def stage_local_dir(self, name: str, local_dir: str, subpath: str) -> None:
         """Copy a local folder (e.g. rendered Data Docs) into dataset `name`'s staging folder."""

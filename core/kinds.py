@@ -45,6 +45,7 @@ class CardKind:
     # cards are those with every other kind's input at 0 (SIM).
     model_input: str | None = None
     description: str = ""  # the reason text of its model input
+    description_zh: str = ""  # the same reason text in Chinese (the lists' reasons are read in Chinese)
 
 
 SIM = CardKind(
@@ -78,6 +79,7 @@ ACCOUNT = CardKind(
     site_region="branch_region",
     model_input="is_account",
     description="Card is a bank account",
+    description_zh="该卡为银行账户",
 )
 
 _KINDS: dict[str, CardKind] = {k.name: k for k in (SIM, ACCOUNT)}
@@ -115,6 +117,11 @@ def kind_names() -> tuple[str, ...]:
 def model_inputs() -> tuple[str, ...]:
     """The kinds' model inputs (``is_account``, ...), in kind order."""
     return tuple(k.model_input for k in _KINDS.values() if k.model_input)
+
+
+def kind_descriptions_zh() -> dict[str, str]:
+    """Chinese reason text per kind input column, where the kind gives one."""
+    return {k.model_input: k.description_zh for k in _KINDS.values() if k.model_input and k.description_zh}
 
 
 def kind_descriptions() -> dict[str, str]:

@@ -61,11 +61,13 @@ def render_catalogue(features: dict[str, FeatureDef] | None = None) -> str:
         )
     n_cols = sum(len(g.outputs) for g in groups)
     lines += ["", f"## Columns ({n_cols})", "",
-              "| column | meaning | 中文 | unit | source tables | group | level |", "|---|---|---|---|---|---|---|"]
+              "| column | meaning | 中文 | 说明 (the reasons' Chinese text) | unit | source tables | group | level |",
+              "|---|---|---|---|---|---|---|---|"]
     for g in groups:
         for col, out in g.outputs.items():
             lines.append(
-                f"| `{col}` | {_cell(out.description)} | {_cell(out.zh) or '-'} | {out.unit} | {_tables(g)} "
+                f"| `{col}` | {_cell(out.description)} | {_cell(out.zh) or '-'} | {_cell(out.description_zh) or '-'} "
+                f"| {out.unit} | {_tables(g)} "
                 f"| `{g.name}` | {g.level} |"
             )
     return "\n".join(lines) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import reduce
 
@@ -13,6 +14,8 @@ from realname_guard.core.contract import TableContract, by_alias
 from realname_guard.core.kinds import CardKind, kinds
 from realname_guard.core.tables import Tables
 from realname_guard.features.registry import FeatureContext
+
+_LONG_AGO = dt.datetime(1900, 1, 1)  # closing time of a card closed with no time given
 
 DAY_WORD_BITS = 64  # days per bit-set word: one bit per day of the activity window
 # Usage counters of ``sim_cells``: its column name and the activity column it sums.
@@ -197,6 +200,11 @@ def _cards(t: Tables) -> DataFrame:
             F.col(k.site_region).alias("site_region"),
             face.alias("face_verified"),
             "name_norm",
+            # When the card was closed (null: open). A closed status without a time counts as
+            # closed since ever, as in the entity base.
+            F.when(
+                F.col(k.status) == k.closed_status, F.coalesce(F.col(k.closed_at), F.lit(_LONG_AGO))
+            ).alias("closed_at"),
         )
 
     return reduce(DataFrame.unionByName, [shape(k, df) for k, df in card_tables(t)])

@@ -18,10 +18,17 @@ from realname_guard.features.registry import FeatureContext, Output, feature
     needs=("sims", "accounts"),
     outputs={
         "reserved_phone_other_id": Output(
-            "Account's reserved phone is registered to a different ID", unit="flag", zh="预留手机号非本人"
+            "Account's reserved phone is registered to a different ID", unit="flag", zh="预留手机号非本人",
+            description_zh="银行账户的预留手机号登记在其他证件名下（预留手机号非本人）",
         ),
-        "reserved_phone_ids": Output("IDs whose accounts reserve the same phone as this account"),
-        "sim_reserved_by_other_ids": Output("Other IDs whose bank accounts reserve this SIM's number"),
+        "reserved_phone_ids": Output(
+            "IDs whose accounts reserve the same phone as this account",
+            description_zh="预留手机号与本账户相同的账户所属证件数",
+        ),
+        "sim_reserved_by_other_ids": Output(
+            "Other IDs whose bank accounts reserve this SIM's number",
+            description_zh="将本号码作为银行账户预留手机号的其他证件数",
+        ),
     },
 )
 def reserved_phone(t: Tables, ctx: FeatureContext) -> DataFrame:

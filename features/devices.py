@@ -24,9 +24,17 @@ from realname_guard.features.registry import FeatureContext, Output, feature
     level="card",
     needs=("sims", "activity"),
     outputs={
-        "imei_count": Output("Handsets (IMEIs) this SIM was seen in"),
-        "imei_max_ids": Output("Most IDs whose SIMs shared one handset with this SIM", zh="一机多卡"),
-        "imei_max_sims": Output("Most SIMs seen in one handset this SIM used (SIM-box sign)"),
+        "imei_count": Output(
+            "Handsets (IMEIs) this SIM was seen in", description_zh="本号码出现过的终端（IMEI）数"
+        ),
+        "imei_max_ids": Output(
+            "Most IDs whose SIMs shared one handset with this SIM", zh="一机多卡",
+            description_zh="本号码用过的单台终端上出现的号码所属证件数的最大值（一机多卡）",
+        ),
+        "imei_max_sims": Output(
+            "Most SIMs seen in one handset this SIM used (SIM-box sign)",
+            description_zh="本号码用过的单台终端上出现的号码数的最大值（猫池特征）",
+        ),
     },
 )
 def device_sharing(t: Tables, ctx: FeatureContext) -> DataFrame:
@@ -68,11 +76,15 @@ def device_sharing(t: Tables, ctx: FeatureContext) -> DataFrame:
         "txn_device_max_ids": Output(
             "Most IDs whose accounts opened on or transacted from one device this account transacted from",
             zh="一机多户",
+            description_zh="本账户交易所用的单台设备上开户或交易过的账户所属证件数的最大值（一机多户）",
         ),
         "txn_abroad_share": Output(
-            "Share of transactions with a known IP region made from abroad", unit="share", zh="境外交易占比"
+            "Share of transactions with a known IP region made from abroad", unit="share", zh="境外交易占比",
+            description_zh="IP归属地已知的交易中，来自境外的交易占比（境外交易占比）",
         ),
-        "txn_abroad_days": Output("Days with a transaction from abroad", unit="days"),
+        "txn_abroad_days": Output(
+            "Days with a transaction from abroad", unit="days", description_zh="有境外交易的天数"
+        ),
     },
 )
 def txn_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
@@ -124,6 +136,8 @@ def txn_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
             "Share of the account's device transactions made from a device none of the holder's other "
             "accounts ever opened on or transacted from",
             unit="share", zh="非本人常用设备交易占比",
+            description_zh="本账户带设备信息的交易中，所用设备从未被持证人其他账户用于开户或交易的交易占比"
+            "（非本人常用设备交易占比）",
         ),
     },
 )
@@ -167,8 +181,14 @@ def holder_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
     level="card",
     needs=("accounts",),
     outputs={
-        "open_device_ids": Output("IDs whose accounts were opened on this account's opening device", zh="一机多开"),
-        "open_device_accounts": Output("Accounts opened on this account's opening device"),
+        "open_device_ids": Output(
+            "IDs whose accounts were opened on this account's opening device", zh="一机多开",
+            description_zh="在本账户开户设备上开户的账户所属证件数（一机多开）",
+        ),
+        "open_device_accounts": Output(
+            "Accounts opened on this account's opening device",
+            description_zh="在本账户开户设备上开立的账户数",
+        ),
     },
 )
 def open_device_fanin(t: Tables, ctx: FeatureContext) -> DataFrame:

@@ -27,21 +27,39 @@ _HOUR = 3600
     level="card",
     needs=("accounts", "transactions"),
     outputs={
-        "txn_count": Output("Transactions in the activity window"),
-        "amount_in": Output("Money received in the window", unit="yuan"),
-        "out_in_amount_ratio": Output("Money paid out per yuan received", unit="ratio"),
-        "passthrough_share": Output(
-            "Share of payments out made within 24 h of a receipt at least as large", unit="share", zh="快进快出"
+        "txn_count": Output("Transactions in the activity window", description_zh="统计窗口内的交易笔数"),
+        "amount_in": Output(
+            "Money received in the window", unit="yuan", description_zh="统计窗口内的入账金额"
         ),
-        "counterparties": Output("Distinct counterparty accounts"),
-        "night_share": Output("Share of transactions between 00:00 and 06:00", unit="share"),
-        "max_gap_days": Output("Longest pause between transactions (dormancy)", unit="days", zh="久悬户激活"),
-        "last7_share": Output("Share of the window's transactions in its last 7 days", unit="share"),
+        "out_in_amount_ratio": Output(
+            "Money paid out per yuan received", unit="ratio", description_zh="每入账1元对应的转出金额"
+        ),
+        "passthrough_share": Output(
+            "Share of payments out made within 24 h of a receipt at least as large", unit="share",
+            zh="快进快出",
+            description_zh="转出交易中，此前24小时内有一笔不低于其金额的入账的占比（快进快出）",
+        ),
+        "counterparties": Output("Distinct counterparty accounts", description_zh="不同对手方账户数"),
+        "night_share": Output(
+            "Share of transactions between 00:00 and 06:00", unit="share",
+            description_zh="00:00至06:00之间的交易占比",
+        ),
+        "max_gap_days": Output(
+            "Longest pause between transactions (dormancy)", unit="days", zh="久悬户激活",
+            description_zh="相邻交易间的最长间隔天数（休眠，久悬户激活）",
+        ),
+        "last7_share": Output(
+            "Share of the window's transactions in its last 7 days", unit="share",
+            description_zh="统计窗口内的交易落在窗口最后7天的占比",
+        ),
         "quiet_days_before_first_txn": Output(
-            "Days of the window (or since opening) before the first transaction", unit="days", zh="久悬后突然活跃"
+            "Days of the window (or since opening) before the first transaction", unit="days",
+            zh="久悬后突然活跃",
+            description_zh="统计窗口内（或开户以来）首笔交易前的天数（久悬后突然活跃）",
         ),
         "ip_away_share": Output(
-            "Share of transactions from abroad or another province than the holder's home", unit="share"
+            "Share of transactions from abroad or another province than the holder's home", unit="share",
+            description_zh="来自境外或持证人户籍地以外省份的交易占比",
         ),
     },
 )
@@ -130,12 +148,18 @@ def account_flows(t: Tables, ctx: FeatureContext) -> DataFrame:
         "calls_out_vs_age_band": Output(
             "Outgoing calls per active day against the median of SIMs whose holders are in the same age band "
             "((x+1)/(median+1))", unit="ratio", zh="通话强度与年龄不符",
+            description_zh="活跃日日均主叫次数相对同年龄段持证人号码中位数的比值（(x+1)/(中位数+1)，"
+            "通话强度与年龄不符）",
         ),
         "sms_out_vs_age_band": Output(
-            "SMS sent per active day against the median of the holder's age band ((x+1)/(median+1))", unit="ratio"
+            "SMS sent per active day against the median of the holder's age band ((x+1)/(median+1))",
+            unit="ratio",
+            description_zh="活跃日日均发送短信数相对持证人所在年龄段中位数的比值（(x+1)/(中位数+1)）",
         ),
         "data_mb_vs_age_band": Output(
-            "Mobile data per active day against the median of the holder's age band ((x+1)/(median+1))", unit="ratio"
+            "Mobile data per active day against the median of the holder's age band ((x+1)/(median+1))",
+            unit="ratio",
+            description_zh="活跃日日均移动数据流量相对持证人所在年龄段中位数的比值（(x+1)/(中位数+1)）",
         ),
     },
 )

@@ -21,20 +21,33 @@ from realname_guard.features.registry import FeatureContext, Output, feature
     level="card",
     needs=("sims", "accounts", "registry"),
     outputs={
-        "id_reported_lost": Output("The registry reports the ID as lost", unit="flag", zh="证件挂失"),
-        "id_holder_deceased": Output("The registry reports the ID holder as deceased", unit="flag", zh="死亡注销"),
-        "id_expired": Output("The registry reports the ID as expired", unit="flag", zh="证件过期"),
+        "id_reported_lost": Output(
+            "The registry reports the ID as lost", unit="flag", zh="证件挂失",
+            description_zh="公民身份信息库登记该证件已挂失（证件挂失）",
+        ),
+        "id_holder_deceased": Output(
+            "The registry reports the ID holder as deceased", unit="flag", zh="死亡注销",
+            description_zh="公民身份信息库登记持证人已死亡（死亡注销）",
+        ),
+        "id_expired": Output(
+            "The registry reports the ID as expired", unit="flag", zh="证件过期",
+            description_zh="公民身份信息库登记该证件已过期（证件过期）",
+        ),
         "id_birth_mismatch_registry": Output(
             "The birth date encoded in the ID number differs from the registry's record", unit="flag",
             zh="出生日期与公民身份信息不符",
+            description_zh="证件号码中的出生日期与公民身份信息库记录不符",
         ),
         "id_gender_mismatch_registry": Output(
             "The gender encoded in the ID number differs from the registry's record", unit="flag",
             zh="性别与公民身份信息不符",
+            description_zh="证件号码中的性别与公民身份信息库记录不符",
         ),
         "opened_recently_on_invalid_id": Output(
             "Card opened within `recent_days` of the run date on an ID the registry now reports lost, "
             "deceased or expired", unit="flag", zh="挂失后开卡",
+            description_zh="卡在运行日前`recent_days`天内开立，且该证件现被公民身份信息库登记为挂失、"
+            "死亡注销或过期（挂失后开卡）",
         ),
     },
 )
@@ -83,10 +96,12 @@ def registry_checks(t: Tables, ctx: FeatureContext, recent_days: int = 180) -> D
     needs=("sims", "accounts"),
     outputs={
         "holder_is_male": Output(
-            "ID holder is male (registry, else the sequence digit of the ID number)", unit="flag", zh="性别"
+            "ID holder is male (registry, else the sequence digit of the ID number)", unit="flag", zh="性别",
+            description_zh="持证人为男性（取公民身份信息库，缺失时取证件号码的顺序码）",
         ),
         "id_province": Output(
-            "Province of issue of the ID number (first two digits, GB/T 2260)", unit="code", zh="发证地省份"
+            "Province of issue of the ID number (first two digits, GB/T 2260)", unit="code", zh="发证地省份",
+            description_zh="证件号码的发证地省份（前两位，GB/T 2260）",
         ),
     },
 )
@@ -113,10 +128,12 @@ def id_profile(t: Tables, ctx: FeatureContext) -> DataFrame:
         "main_usage_province_not_id": Output(
             "The province where the SIM had most traffic days is not the ID's province of issue", unit="flag",
             zh="主要使用地与发证地不符",
+            description_zh="号码有流量天数最多的省份不是证件发证地省份（主要使用地与发证地不符）",
         ),
         "main_usage_county_not_outlet": Output(
             "The county where the SIM had most traffic days is not the county it was registered in", unit="flag",
             zh="异地使用",
+            description_zh="号码有流量天数最多的区县不是其开卡所在区县（异地使用）",
         ),
     },
 )
@@ -168,10 +185,18 @@ def usage_vs_id_region(t: Tables, ctx: FeatureContext) -> DataFrame:
     level="holder",
     needs=("sims", "accounts"),
     outputs={
-        "holder_age": Output("Age of the ID holder on the run date", unit="years", zh="持证人年龄"),
-        "holder_is_elderly": Output("ID holder is 65 or older", unit="flag", zh="老年人证件"),
+        "holder_age": Output(
+            "Age of the ID holder on the run date", unit="years", zh="持证人年龄",
+            description_zh="运行日持证人年龄",
+        ),
+        "holder_is_elderly": Output(
+            "ID holder is 65 or older", unit="flag", zh="老年人证件",
+            description_zh="持证人年满65周岁（老年人证件）",
+        ),
         "id_status_invalid": Output(
-            "Registry reports the ID lost, the holder deceased or the ID expired", unit="flag", zh="证件挂失/注销/过期"
+            "Registry reports the ID lost, the holder deceased or the ID expired", unit="flag",
+            zh="证件挂失/注销/过期",
+            description_zh="公民身份信息库登记该证件已挂失、持证人已死亡注销或证件已过期",
         ),
     },
 )
@@ -185,4 +210,37 @@ def holder_identity(t: Tables, ctx: FeatureContext) -> DataFrame:
         F.when(F.col("id_status").isNull(), F.lit(None).cast("int"))
         .otherwise((F.col("id_status") != "VALID").cast("int"))
         .alias("id_status_invalid"),
+    )
+
+
+@feature(
+    "disciplinary_periods",
+    level="card",
+    needs=("sims", "accounts", "disciplinary"),
+    outputs={
+        "opened_while_disciplined": Output(
+            "Opened while its holder was on the 失信惩戒 list (inside a listing period)",
+            unit="flag",
+            zh="失信惩戒期内开卡",
+            description_zh="开卡时持证人处于失信惩戒期内（名单所列期间）",
+        ),
+    },
+)
+def disciplinary_periods(t: Tables, ctx: FeatureContext) -> DataFrame:
+    """Per card: 1 when it was opened (local day) inside one of its holder's listing periods.
+
+    The periods are few: the cards opened inside one are found with the periods broadcast, and
+    every card takes its flag from that short list, with no shuffle of the cards.
+    """
+    periods = t.get("disciplinary").select("id_hash", "listed_from", "listed_until")
+    opened = F.to_date("opened_at")
+    c = cards(t).select("entity_type", "entity_id", "id_hash", "opened_at")
+    inside = (
+        c.join(F.broadcast(periods), "id_hash")
+        .where((opened >= F.col("listed_from")) & (opened <= F.col("listed_until")))
+        .select("entity_type", "entity_id", F.lit(1).alias("_inside"))
+        .distinct()
+    )
+    return c.join(F.broadcast(inside), ["entity_type", "entity_id"], "left").select(
+        "entity_type", "entity_id", F.coalesce(F.col("_inside"), F.lit(0)).alias("opened_while_disciplined")
     )

@@ -19,11 +19,18 @@ from realname_guard.features.registry import FeatureContext, Output, feature
     needs=("sims", "accounts"),
     outputs={
         "name_mismatch_registry": Output(
-            "Name on the card differs from the registry's name for the ID", unit="flag", zh="登记姓名与公民身份信息不符"
+            "Name on the card differs from the registry's name for the ID", unit="flag",
+            zh="登记姓名与公民身份信息不符",
+            description_zh="卡登记姓名与公民身份信息库中该证件的姓名不符",
         ),
-        "name_distance_registry": Output("Edit distance between card name and registry name", unit="characters"),
+        "name_distance_registry": Output(
+            "Edit distance between card name and registry name", unit="characters",
+            description_zh="卡登记姓名与公民身份信息库姓名的编辑距离",
+        ),
         "name_mismatch_other_cards": Output(
-            "Share of the holder's other cards registered under a different name", unit="share", zh="同证不同名"
+            "Share of the holder's other cards registered under a different name", unit="share",
+            zh="同证不同名",
+            description_zh="持证人其他卡中以不同姓名登记的占比（同证不同名）",
         ),
     },
 )
@@ -60,13 +67,16 @@ def _one_char_off(a: F.Column, b: F.Column) -> F.Column:
     needs=("sims", "accounts", "registry"),
     outputs={
         "name_given_differs_registry": Output(
-            "Same surname as the registry's name but a different given name", unit="flag", zh="同姓不同名"
+            "Same surname as the registry's name but a different given name", unit="flag", zh="同姓不同名",
+            description_zh="与公民身份信息库姓名同姓但名不同（同姓不同名）",
         ),
         "name_surname_differs_registry": Output(
-            "Surname differs from the registry's name for the ID", unit="flag", zh="姓氏不符"
+            "Surname differs from the registry's name for the ID", unit="flag", zh="姓氏不符",
+            description_zh="姓氏与公民身份信息库中该证件的姓名不符",
         ),
         "name_one_char_off_registry": Output(
-            "Name differs from the registry's name in exactly one character", unit="flag", zh="一字之差"
+            "Name differs from the registry's name in exactly one character", unit="flag", zh="一字之差",
+            description_zh="与公民身份信息库姓名恰好相差一个字（一字之差）",
         ),
     },
 )
@@ -98,10 +108,13 @@ def registry_name_detail(t: Tables, ctx: FeatureContext) -> DataFrame:
         "cross_registry_name_mismatch_share": Output(
             "Share of the ID's cards in the other registry (bank for a SIM, operator for an account) "
             "registered under a different name", unit="share", zh="电话卡与银行卡登记姓名不一致",
+            description_zh="该证件在另一侧（SIM卡看银行，银行账户看运营商）的卡中以不同姓名登记的占比"
+            "（电话卡与银行卡登记姓名不一致）",
         ),
         "cross_registry_one_char_off": Output(
             "A card of the same ID in the other registry carries a name one character off this card's",
             unit="flag", zh="一字之差",
+            description_zh="该证件在另一侧有一张卡的登记姓名与本卡一字之差",
         ),
     },
 )

@@ -89,19 +89,27 @@ def min_label_components(nodes: DataFrame, edges: DataFrame, max_iterations: int
         "component_nodes": Output(
             "Nodes (IDs, SIMs, IMEIs, accounts, devices, reserved phones) in the card's linked component",
             unit="nodes", zh="关联团伙规模",
+            description_zh="本卡所在关联团伙（连通分量）的节点数（证件、号码、IMEI、账户、设备、预留手机号）",
         ),
-        "component_ids": Output("Distinct IDs in the card's linked component", zh="关联身份证数"),
+        "component_ids": Output(
+            "Distinct IDs in the card's linked component", zh="关联身份证数",
+            description_zh="本卡所在关联团伙中的不同证件数",
+        ),
         "component_misuse_cards": Output(
             "Other cards in the component confirmed as misuse by the run date (own label left out)",
             zh="关联涉诈卡数",
+            description_zh="关联团伙中截至运行日已确认涉诈的其他卡数（不计本卡标签）",
         ),
         "component_misuse_ids": Output(
             "Other IDs in the component with a confirmed misused card or a confirmed person label by the run date",
             zh="关联涉诈人数",
+            description_zh="关联团伙中截至运行日有已确认涉诈卡或已确认涉诈人员标签的其他证件数",
         ),
         "hub_max_degree": Output(
             "Largest degree of a hub node (above `max_degree` links, e.g. a SIM box) linked to the card or its ID; "
             "hubs are left out of the components", unit="links", zh="猫池/设备枢纽",
+            description_zh="与本卡或其证件相连的枢纽节点（连接超过`max_degree`个，如猫池）的最大度数；"
+            "枢纽节点不计入关联团伙",
         ),
     },
 )

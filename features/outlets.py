@@ -23,13 +23,18 @@ from realname_guard.features.registry import FeatureContext, Output, feature
         "site_window_ids": Output(
             "Distinct IDs (this one included) opening cards at this outlet or branch within `window_days` of this "
             "card", zh="网点批量开卡",
+            description_zh="本卡前后`window_days`天内在本营业厅或开户网点开卡的不同证件数（含本证件，"
+            "网点批量开卡）",
         ),
         "site_window_noface_ids": Output(
             "Distinct IDs registering a SIM without face check at this outlet within `window_days` of this card",
+            description_zh="本卡前后`window_days`天内在本营业厅未经人证比对登记号码的不同证件数",
         ),
         "site_window_elderly_ids": Output(
             "Distinct IDs aged 65 or more at opening with cards at this outlet or branch within `window_days`",
             zh="网点批量为老人开卡",
+            description_zh="`window_days`天内在本营业厅或开户网点开卡、开卡时年满65周岁的不同证件数"
+            "（网点批量为老人开卡）",
         ),
     },
 )
@@ -120,10 +125,12 @@ def site_batches(t: Tables, ctx: FeatureContext, window_days: int = 7) -> DataFr
         "site_confirmed_misuse": Output(
             "Other cards of this outlet or branch confirmed as misuse by the run date (own label left out)",
             zh="网点涉诈卡数",
+            description_zh="本营业厅或开户网点截至运行日已确认涉诈的其他卡数（不计本卡标签）",
         ),
         "site_misuse_share": Output(
             "Share of the outlet's or branch's other cards confirmed as misuse by the run date", unit="share",
             zh="网点涉诈率",
+            description_zh="本营业厅或开户网点的其他卡中截至运行日已确认涉诈的占比（网点涉诈率）",
         ),
     },
 )
@@ -161,6 +168,7 @@ def site_misuse(t: Tables, ctx: FeatureContext) -> DataFrame:
         "site_far_from_holder_usage": Output(
             "Opened in a province where none of the holder's other SIMs had traffic in the window", unit="flag",
             zh="开卡地远离常住地",
+            description_zh="开卡省份内持证人的其他号码在统计窗口内均无流量（开卡地远离常住地）",
         ),
     },
 )

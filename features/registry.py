@@ -29,7 +29,9 @@ class Output:
 
     description: str
     unit: str = "count"
-    zh: str = ""
+    zh: str = ""  # the Chinese term, where one exists (the catalogue prints it)
+    # The same description in Chinese, for the reasons of the lists (risk desks read Chinese first).
+    description_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class FeatureContext:
     sims_per_operator_limit: int = 5
     sims_per_operator_limit_overrides: Mapping[str, int] = field(default_factory=dict)
     sims_total_limit: int = 10
+    accounts_class_i_per_bank_limit: int = 1
 
     @property
     def as_of_end(self) -> Column:

@@ -24,17 +24,38 @@ from realname_guard.features.registry import FeatureContext, Output, feature
     level="card",
     needs=("sims", "activity"),
     outputs={
-        "active_days": Output("Days with traffic in the activity window", unit="days"),
-        "calls_out_per_day": Output("Outgoing calls per active day", unit="calls/day"),
-        "call_out_in_ratio": Output("Outgoing calls per incoming call", unit="ratio", zh="主被叫比"),
-        "callees_per_day": Output("Distinct numbers called per active day", unit="numbers/day"),
-        "avg_call_seconds": Output("Mean outgoing call duration", unit="seconds"),
-        "sms_out_per_day": Output("SMS sent per active day", unit="sms/day"),
-        "data_mb_per_day": Output("Mobile data per active day", unit="MB/day"),
-        "share_days_away_from_home": Output(
-            "Share of traffic days carried outside the holder's home province", unit="share", zh="异地使用"
+        "active_days": Output(
+            "Days with traffic in the activity window", unit="days",
+            description_zh="统计窗口内有话务或流量的天数",
         ),
-        "days_abroad": Output("Days the SIM was roaming abroad", unit="days", zh="境外漫游"),
+        "calls_out_per_day": Output(
+            "Outgoing calls per active day", unit="calls/day", description_zh="活跃日日均主叫次数"
+        ),
+        "call_out_in_ratio": Output(
+            "Outgoing calls per incoming call", unit="ratio", zh="主被叫比",
+            description_zh="主叫次数与被叫次数之比（主被叫比）",
+        ),
+        "callees_per_day": Output(
+            "Distinct numbers called per active day", unit="numbers/day",
+            description_zh="活跃日日均拨打的不同号码数",
+        ),
+        "avg_call_seconds": Output(
+            "Mean outgoing call duration", unit="seconds", description_zh="主叫平均通话时长"
+        ),
+        "sms_out_per_day": Output(
+            "SMS sent per active day", unit="sms/day", description_zh="活跃日日均发送短信数"
+        ),
+        "data_mb_per_day": Output(
+            "Mobile data per active day", unit="MB/day", description_zh="活跃日日均移动数据流量"
+        ),
+        "share_days_away_from_home": Output(
+            "Share of traffic days carried outside the holder's home province", unit="share", zh="异地使用",
+            description_zh="有话务或流量的天数中在持证人户籍地省份以外产生的占比（异地使用）",
+        ),
+        "days_abroad": Output(
+            "Days the SIM was roaming abroad", unit="days", zh="境外漫游",
+            description_zh="号码境外漫游天数（境外漫游）",
+        ),
     },
 )
 def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
@@ -84,6 +105,7 @@ def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
             "Share of the SIM's active days on which another SIM of the same holder was in the same region",
             unit="share",
             zh="同证号码不同行",
+            description_zh="本号码活跃日中，持证人另一号码也在同一区域的天数占比",
         ),
     },
 )
@@ -138,9 +160,12 @@ BORDER_COUNTRIES = ("MM", "LA", "VN", "KH", "PH", "TH", "MY")
         "border_roaming_days_after_reg": Output(
             "Days roaming in a border / South-East Asian country within `days_after_registration` of registration",
             unit="days", zh="开卡后短期境外漫游",
+            description_zh="开卡后`days_after_registration`天内在周边/东南亚国家漫游的天数"
+            "（开卡后短期境外漫游）",
         ),
         "days_reg_to_abroad": Output(
             "Days from registration to the SIM's first day abroad in the window", unit="days", zh="开卡至出境天数",
+            description_zh="开卡至统计窗口内首次境外漫游的天数（开卡至出境天数）",
         ),
     },
 )

@@ -7,6 +7,8 @@ Cleared cards (label 0) are mostly confounders that looked suspicious and passed
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -99,6 +101,46 @@ def _close(rng: np.random.Generator, cards: pd.DataFrame, pos: pd.DataFrame, sta
     cards.loc[rows, status] = np.where(hard, states[0], states[1])
     cards.loc[rows, end_col] = np.where(hard, when, -1)
     cards.loc[rows, act_col] = when
+
+
+def make_disciplinary(rng: np.random.Generator, sims: pd.DataFrame, accounts: pd.DataFrame, people: pd.DataFrame,
+                      cfg: GeneratorConfig, as_of_us: int) -> pd.DataFrame:
+    """The authorities' 失信惩戒 list: some card farmers, each with a period of two or three years.
+
+    A share of them were listed before they opened the cards they sold here (repeat sellers, whose
+    cards fall inside the period: rule DISCIPLINARY_LISTED), the others after the last one (none
+    inside). Periods that would begin after ``as_of`` are not written.
+    """
+    cols = ["id_type", "id_number", "listed_from", "listed_until", "basis", "source"]
+    opened = pd.concat([sims[["person", "reg_time", "is_misuse"]].rename(columns={"reg_time": "t"}),
+                        accounts[["person", "open_time", "is_misuse"]].rename(columns={"open_time": "t"})])
+    farmers = np.flatnonzero(people["role"].to_numpy() == "card_farmer")
+    sold = opened[opened["person"].isin(farmers) & (opened["is_misuse"] == 1)]
+    span = sold.groupby("person")["t"].agg(["min", "max"])
+    span = span[rng.random(len(span)) < cfg.disciplinary_share]
+    if len(span) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    before = rng.random(len(span)) < cfg.disciplinary_before_cards_share
+    start = np.where(before, span["min"].to_numpy() - rng.integers(30, 365, len(span)) * US_PER_DAY,
+                     span["max"].to_numpy() + rng.integers(10, 120, len(span)) * US_PER_DAY)
+    years = rng.choice([2, 3], len(span))
+    days = [dt.date(1970, 1, 1) + dt.timedelta(days=int(s // US_PER_DAY)) for s in start]
+    until = [_years_later(d, int(y)) - dt.timedelta(days=1) for d, y in zip(days, years, strict=True)]
+    person = span.index.to_numpy()
+    out = pd.DataFrame({
+        "id_type": people["id_type"].to_numpy()[person], "id_number": people["id_number"].to_numpy()[person],
+        "listed_from": np.array(days, dtype="datetime64[D]"), "listed_until": np.array(until, dtype="datetime64[D]"),
+        "basis": [f"失信惩戒决定 {d.year}-{i:05d}" for i, d in zip(person, days, strict=True)],
+        "source": "公安机关",
+    })
+    return out[start < as_of_us].reset_index(drop=True)[cols]
+
+
+def _years_later(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 def make_registry(rng: np.random.Generator, people: pd.DataFrame, cfg: GeneratorConfig, reg: Regions) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from realname_guard.generator.activity import sim_activity, transactions
 from realname_guard.generator.cards import corporate_sims, honest_accounts, honest_sims
 from realname_guard.generator.codes import restyle
 from realname_guard.generator.dirty import inject
-from realname_guard.generator.labels import make_labels, make_registry
+from realname_guard.generator.labels import make_disciplinary, make_labels, make_registry
 from realname_guard.generator.population import Chunk, make_people
 from realname_guard.generator.reference import (
     BANKS,
@@ -121,7 +121,7 @@ def _contract(df: pd.DataFrame, table: str) -> pd.DataFrame:
 
 def generate_world(out_dir: str | Path, cfg: GeneratorConfig, as_of: dt.date, fmt: str = "parquet",
                    csv_encoding: str = "UTF-8") -> dict[str, Any]:
-    """Write the six input tables and the ground truth of a synthetic world; return a summary."""
+    """Write the input tables and the ground truth of a synthetic world; return a summary."""
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
     "x".encode(csv_encoding)  # fails early on an unknown encoding
@@ -165,6 +165,9 @@ def generate_world(out_dir: str | Path, cfg: GeneratorConfig, as_of: dt.date, fm
                             schemas["bank_transactions"])
         counters["txn"] += txns.num_rows
         registry = make_registry(rng, people, cfg, reg)
+        # Its own stream, so that adding the list left every other table as it was.
+        disciplinary = make_disciplinary(np.random.default_rng([cfg.seed, ci, 1]), sims, accounts, people, cfg,
+                                         as_of_us)
 
         labelled = set(labels["entity_id"].tolist())
         sim_rows, sim_dirty = inject(
@@ -183,6 +186,7 @@ def generate_world(out_dir: str | Path, cfg: GeneratorConfig, as_of: dt.date, fm
             "sim_activity": activity,
             "bank_transactions": txns,
             "id_registry": to_arrow(registry, schemas["id_registry"]),
+            "disciplinary_list": to_arrow(disciplinary, schemas["disciplinary_list"]),
             "labels": to_arrow(labels, schemas["labels"]),
         }
         for name, table in tables.items():

@@ -112,6 +112,7 @@ def feature_context(ctx: JobContext) -> FeatureContext:
         sims_per_operator_limit=cfg.policy.sims_per_operator_limit,
         sims_per_operator_limit_overrides=dict(cfg.policy.sims_per_operator_limit_overrides),
         sims_total_limit=cfg.policy.sims_total_limit,
+        accounts_class_i_per_bank_limit=cfg.policy.accounts_class_i_per_bank_limit,
     )
 
 

@@ -57,7 +57,9 @@ def render_report(s: dict[str, Any]) -> str:
         lines += [""] + _table(["type", "recipient", "scored", "listed HIGH", "listed MEDIUM"], rows)
         lines += ["", "Measures: " + ", ".join(f"{a} {n}" for a, n in sorted(actions.items())) + "."]
         lines.append(
-            f"{review} listings rest on the model alone and need human review before any measure (PIPL Art. 24). "
+            f"{review} listings rest on the model alone and need human review before any measure (PIPL Art. 24); "
+            f"{scoring.get('awaiting_review_past_deadline', 0)} of them are past their re-verification deadline and "
+            "stay at REVERIFY until a reviewer's decision arrives (a label with source HUMAN_REVIEW). "
             f"{scoring['suppressed_after_clearing']} cards were kept off the lists because they were cleared "
             f"and no new evidence arrived. {scoring['persons_listed']} ID holders have at least one listed card."
         )
@@ -105,6 +107,16 @@ def render_report(s: dict[str, Any]) -> str:
         rows = [[k, v] for k, v in sorted(model.get("training_rows", {}).items())]
         if rows:
             lines += [""] + _table(["training rows", "count"], rows)
+    drift = s.get("drift")
+    if drift and drift.get("psi"):
+        lines += ["", "## Drift of the model inputs", ""]
+        worst = list(drift["psi"].items())[:5]
+        lines.append(
+            f"Population stability index since the champion's training day ({drift['reference']}): "
+            + (f"**{len(drift['drifted'])} inputs past {drift['threshold']}**: {', '.join(drift['drifted'])}."
+               if drift["drifted"] else f"no input past {drift['threshold']}.")
+            + " Largest: " + ", ".join(f"{k} {v:.3f}" for k, v in worst) + "."
+        )
     if s.get("timings_s"):
         lines += ["", "## Timings", ""]
         lines += _table(["stage", "seconds"], [[k, v] for k, v in s["timings_s"].items()])

@@ -12,13 +12,15 @@ from pyspark.sql import functions as F
 
 from realname_guard.core import schema
 from realname_guard.core.io import prior_run_dates
-from realname_guard.core.kinds import CardKind, kind_descriptions, kinds, model_inputs
+from realname_guard.core.kinds import CardKind, kind_descriptions, kind_descriptions_zh, kinds, model_inputs
 from realname_guard.core.schema import ENTITY_COLUMNS, null_columns
 from realname_guard.features.registry import registry
 from realname_guard.jobs.context import JobContext, RunState, start_tracking
+from realname_guard.models.drift import drift
 from realname_guard.models.explain import add_reasons
 from realname_guard.models.registry import load_champion
 from realname_guard.models.train import predict
+from realname_guard.policy.disciplinary import disciplinary_candidates
 from realname_guard.policy.lists import apply_tiers, capped_thresholds, evidence
 from realname_guard.policy.rules import rule_inputs
 
@@ -35,6 +37,11 @@ LIST_COLUMNS = (
     "needs_human_review",
     "first_flagged_date",
     "expires_on",
+    "listing_source",
+    "measure_since",
+    "reverify_due",
+    "legal_basis",
+    "appeal_channel",
     "model_name",
     "model_version",
     "run_id",
@@ -43,6 +50,8 @@ LIST_COLUMNS = (
 # (`restricted` is training's alone) and the score.
 DECISION_COLUMNS = (*[c for c in ENTITY_COLUMNS if c != "restricted"], "score")
 CARD_KEY = list(schema.CARD_KEY)
+DISCIPLINARY_CANDIDATES = "disciplinary_candidates"
+EXPORTS = "exports"  # exports/run_date=D/<recipient column>=<code>/<list>.csv
 
 
 def descriptions() -> dict[str, str]:
@@ -50,6 +59,14 @@ def descriptions() -> dict[str, str]:
     out = kind_descriptions()
     for fdef in registry().values():
         out.update({name: o.description for name, o in fdef.outputs.items()})
+    return out
+
+
+def descriptions_zh() -> dict[str, str]:
+    """Chinese reason text per feature column (the English one where none is given)."""
+    out = kind_descriptions_zh()
+    for fdef in registry().values():
+        out.update({name: o.description_zh for name, o in fdef.outputs.items() if o.description_zh})
     return out
 
 
@@ -62,6 +79,23 @@ def champion_backtest(run_id: str) -> dict[str, Any] | None:
     return dict(found) if isinstance(found, dict) else None
 
 
+def input_drift(run_id: str, features: DataFrame, threshold: float, seed: int) -> dict[str, Any] | None:
+    """PSI of every model input between the champion's training day and today (None for a model
+    trained before drift references were logged)."""
+    try:
+        ref = mlflow.artifacts.load_dict(f"runs:/{run_id}/drift_reference.json")
+    except Exception:  # noqa: BLE001 - an older model has none
+        log.info("the champion has no drift reference: drift not measured")
+        return None
+    values = drift(ref, features, seed)
+    drifted = [c for c, v in values.items() if v > threshold]
+    if drifted:
+        log.warning("%d model inputs drifted past PSI %.2f since training: %s", len(drifted), threshold,
+                    ", ".join(drifted[:10]))
+    return {"reference": f"{ref['rows']:,} cards of the training day (MLflow run {run_id})", "threshold": threshold,
+            "psi": values, "drifted": drifted}
+
+
 def read_history(ctx: JobContext) -> DataFrame | None:
     """Earlier listings (before this run date): per card its latest listing's episode and expiry."""
     frames = []
@@ -71,7 +105,9 @@ def read_history(ctx: JobContext) -> DataFrame | None:
         if not dates:
             continue
         paths = [f"{path}/run_date={d}" for d in dates]
-        df = ctx.spark.read.option("basePath", path).parquet(*paths)
+        # Lists written before measure_since existed lack it: merge the schemas, null there.
+        df = ctx.spark.read.option("basePath", path).option("mergeSchema", "true").parquet(*paths)
+        since = F.col("measure_since") if "measure_since" in df.columns else F.lit(None).cast("date")
         frames.append(
             df.select(
                 F.lit(kind.name).alias("entity_type"),
@@ -79,6 +115,8 @@ def read_history(ctx: JobContext) -> DataFrame | None:
                 "first_flagged_date",
                 F.col("run_date").cast("date").alias("last_flagged_date"),
                 "expires_on",
+                "action",
+                F.coalesce(since, F.col("first_flagged_date")).alias("measure_since"),
             )
         )
     if not frames:
@@ -88,7 +126,9 @@ def read_history(ctx: JobContext) -> DataFrame | None:
     return hist.withColumn("_n", F.row_number().over(latest)).where("_n = 1").drop("_n")
 
 
-def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) -> dict[str, Any]:
+def run_score(
+    ctx: JobContext, features: DataFrame, labels: DataFrame | None, disciplinary: DataFrame | None = None
+) -> dict[str, Any]:
     """Score, decide, explain the listed cards, and stage scores and lists for publication."""
     cfg = ctx.cfg
     with ctx.stage("score"):
@@ -101,6 +141,7 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
         if missing:
             log.warning("features absent at scoring, treated as missing: %s", ", ".join(missing))
         values = null_columns(features, cols)
+        ctx.summary["drift"] = input_drift(champion.run_id, features, cfg.model.drift_psi_threshold, cfg.model.seed)
         scored = predict(champion.model, values)
         # The decisions carry only the score and what the rules read; the feature values join
         # back for the listed cards alone, for their reasons. Carrying every feature through the
@@ -115,7 +156,8 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
             float(high if high is not None else tiers.high),
             float(medium if medium is not None else tiers.medium),
         )
-        ev = evidence(scored, labels, read_history(ctx), cfg.policy, ctx.run_date).cache()
+        history = read_history(ctx)
+        ev = evidence(scored, labels, history, cfg.policy, ctx.run_date).cache()
         thresholds, cap = capped_thresholds(ev, configured, tiers.max_listed_share)
         decisions = apply_tiers(ev, thresholds, cfg.policy, ctx.run_date)
     with ctx.stage("explain+publish"):
@@ -133,7 +175,13 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
         )
         listed = listed.join(listed_values, CARD_KEY)
         explained = add_reasons(
-            champion.model, listed, cols, descriptions(), cfg.model.reasons_top_k, exclude=list(model_inputs())
+            champion.model,
+            listed,
+            cols,
+            descriptions(),
+            cfg.model.reasons_top_k,
+            exclude=list(model_inputs()),
+            descriptions_zh=descriptions_zh(),
         )
         explained = explained.select("*", *provenance).cache()
         persons = persons_list(decisions, explained).select("*", *provenance)
@@ -142,13 +190,24 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
         pub.stage("scores", scores, partition_by=("recipient",))
         for kind, frame in kind_lists(explained):
             pub.stage(kind.list_name, frame, partition_by=(kind.recipient,))
+            # The same list per recipient as a CSV for the desks (Excel reads the Chinese text).
+            pub.stage_csv(EXPORTS, export_frame(frame), kind.recipient, f"{kind.list_name}.csv",
+                          order_by=(F.col("score").desc(), kind.key))
         pub.stage("flagged_persons", persons)
+        candidates = disciplinary_candidates(
+            labels, decisions.select(*CARD_KEY, "id_hash", "id_masked"), disciplinary, cfg.policy.disciplinary,
+            ctx.run_date,
+        )
+        if candidates is not None:
+            candidates = candidates.select("*", F.lit(run_id).alias("run_id")).cache()
+            pub.stage(DISCIPLINARY_CANDIDATES, candidates)
         counts = [
             r.asDict()
             for r in decisions.groupBy("entity_type", "recipient", "risk_tier", "action", "needs_human_review")
             .count()
             .collect()  # small: recipients x tiers x actions
         ]
+        looks = report_figures(decisions, explained, history)
         thresholds_d = {"high": thresholds[0], "medium": thresholds[1], "source": cfg.policy.tiers.source,
                         "cap": cap}
         ctx.summary["scoring"] = {
@@ -156,9 +215,17 @@ def run_score(ctx: JobContext, features: DataFrame, labels: DataFrame | None) ->
             "list_run_id": run_id,
             "thresholds": thresholds_d,
             "counts": counts,
+            **looks,
             "suppressed_after_clearing": decisions.where("suppressed").count(),
+            # Model-only listings past their re-verification deadline: they stay at REVERIFY until
+            # a reviewer's decision arrives in the labels (source HUMAN_REVIEW).
+            "awaiting_review_past_deadline": decisions.where("review_overdue").count(),
             "persons_listed": persons.count(),
+            # Holders proposed for the 失信惩戒 list (confirmed outcomes only; the authorities decide).
+            "disciplinary_candidates": candidates.count() if candidates is not None else None,
         }
+        if candidates is not None:
+            candidates.unpersist()
         ev.unpersist()
         explained.unpersist()
     return ctx.summary["scoring"]
@@ -175,6 +242,61 @@ def kind_lists(explained: DataFrame) -> list[tuple[CardKind, DataFrame]]:
         )
         for kind in kinds()
     ]
+
+
+SCORE_BINS = 50  # of the score histograms in the report
+
+
+def report_figures(decisions: DataFrame, explained: DataFrame, history: DataFrame | None) -> dict[str, Any]:
+    """What the report draws, each a small aggregate: the scores of open cards per kind in
+    ``SCORE_BINS`` bins, the reasons given most often, and how the lists changed since the
+    previous run: renewed (listed then and now), new (listed now, not then), cleared (listed then,
+    cleared since), lapsed (listed then, not now for any other reason: expired, below the
+    thresholds, closed)."""
+    bucket = F.least(F.floor(F.col("score") * SCORE_BINS), F.lit(SCORE_BINS - 1)).cast("int")
+    hist: dict[str, list[int]] = {}
+    for r in (
+        decisions.where(~F.col("closed")).groupBy("entity_type", bucket.alias("b")).count().collect()
+    ):  # small: kinds x bins
+        hist.setdefault(r["entity_type"], [0] * SCORE_BINS)[int(r["b"])] = int(r["count"])
+    reasons = [
+        (r["code"], int(r["count"]))
+        for r in explained.select(F.explode(F.col("reasons.code")).alias("code"))
+        .groupBy("code").count().orderBy(F.desc("count"), "code").limit(15).collect()  # small: top 15
+    ]
+    changes: dict[str, Any] = {"new": 0, "renewed": 0, "lapsed": 0, "cleared": 0, "previous_run_date": None}
+    if history is not None:
+        last = history.agg(F.max("last_flagged_date")).first()
+        previous = last[0] if last else None
+        if previous is not None:
+            before = history.where(F.col("last_flagged_date") == F.lit(previous)).select(*CARD_KEY)
+            was = decisions.join(F.broadcast(before), CARD_KEY, "left_semi")
+            row = was.agg(
+                F.count(F.when(F.col("listed"), 1)).alias("renewed"),
+                F.count(F.when(~F.col("listed") & F.col("suppressed"), 1)).alias("cleared"),
+                F.count(F.when(~F.col("listed") & ~F.col("suppressed"), 1)).alias("lapsed"),
+            ).first()
+            assert row is not None
+            changes.update({k: int(row[k]) for k in ("renewed", "cleared", "lapsed")})
+            changes["previous_run_date"] = str(previous)
+    # New: listed now and not in the previous run's lists (a new episode, or one back after a gap).
+    changes["new"] = decisions.where("listed").count() - changes["renewed"]
+    return {"score_histogram": {"bins": SCORE_BINS, "open_cards": hist}, "top_reasons": reasons,
+            "changes": changes}
+
+
+def export_frame(frame: DataFrame) -> DataFrame:
+    """A list with flat columns for CSV: ``reasons`` as text (Chinese / English, in order, ``；``
+    between reasons), ``rule_hits`` comma-separated."""
+    def text(c: str) -> Any:
+        if c == "reasons":
+            words = F.transform("reasons", lambda r: F.concat_ws(" / ", r["description_zh"], r["description"]))
+            return F.concat_ws("；", words).alias(c)
+        if c == "rule_hits":
+            return F.concat_ws(", ", F.col(c)).alias(c)
+        return F.col(c)
+
+    return frame.select(*[text(c) for c in frame.columns])
 
 
 def persons_list(decisions: DataFrame, explained: DataFrame) -> DataFrame:
@@ -200,4 +322,4 @@ def persons_list(decisions: DataFrame, explained: DataFrame) -> DataFrame:
 
 def step(ctx: JobContext, state: RunState) -> None:
     """The `score` step: score with the champion, decide, explain; stage the lists and scores."""
-    run_score(ctx, state.feature_table(), state.labels)
+    run_score(ctx, state.feature_table(), state.labels, state.tables.disciplinary)

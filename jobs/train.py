@@ -29,6 +29,7 @@ from realname_guard.jobs.backtest import (
 )
 from realname_guard.jobs.context import JobContext, RunState, start_tracking
 from realname_guard.models.dataset import build_training_set
+from realname_guard.models.drift import reference as drift_reference
 from realname_guard.models.registry import log_model
 from realname_guard.models.train import fit, predict, resolve_num_workers
 
@@ -42,6 +43,9 @@ class TrainResult:
     version: str
     metrics: dict[str, float]
     thresholds: dict[str, float]
+
+
+DRIFT_REFERENCE = "drift_reference.json"  # artifact of the training run
 
 
 def _flat(prefix: str, data: Any) -> dict[str, Any]:
@@ -112,6 +116,8 @@ def run_train(
                 rounds = int(best) + 1 if best is not None else None
             model = fit(training, cols, mcfg, workers, validate=False, rounds=rounds)
             training.unpersist()
+            # The cards of the training day, binned per input: scoring measures drift against them.
+            mlflow.log_dict(drift_reference(features, cols, mcfg.seed), DRIFT_REFERENCE)
             tiers = cfg.policy.tiers
             chosen = backtest.chosen if backtest else None
             found = share_thresholds(predict(model, features), chosen.shares if chosen else None)

@@ -70,6 +70,7 @@ def step(ctx: JobContext, state: RunState) -> None:
 
 
 def read_labels(ctx: JobContext, state: RunState) -> None:
-    """For a run without the validate step (score alone): only the labels, and the day's quality record."""
-    state.ingested = run_validate(ctx, only=("labels",))
+    """For a run without the validate step (score alone): only the labels and the 失信惩戒 list,
+    and the day's quality record."""
+    state.ingested = run_validate(ctx, only=("labels", "disciplinary_list"))
     ctx.summary.update(load_quality(ctx))

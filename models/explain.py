@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import IntegralType, NumericType
 from xgboost.spark import SparkXGBClassifierModel
 
-REASON_TYPE = "array<struct<code:string,description:string,contribution:double>>"
+REASON_TYPE = "array<struct<code:string,description:string,description_zh:string,contribution:double>>"
 _TOP_TYPE = "array<struct<k:int,contribution:double>>"
 
 
@@ -65,7 +65,7 @@ def top_contributions(model: SparkXGBClassifierModel, keep: list[int], top_k: in
     return top(F.struct(*[F.col(c).cast("double").alias(c) for c in columns]))
 
 
-def _value_text(df: DataFrame, name: str) -> Column:
+def _value_text(df: DataFrame, name: str, missing: str = "missing") -> Column:
     """The row's value as short text: integers as they are, fractions to at most 4 decimals."""
     dtype = df.schema[name].dataType
     col = F.col(name)
@@ -77,7 +77,7 @@ def _value_text(df: DataFrame, name: str) -> Column:
         text = F.when(text == "-0", F.lit("0")).otherwise(text)
     else:
         text = col.cast("string")
-    return F.coalesce(text, F.lit("missing"))
+    return F.coalesce(text, F.lit(missing))
 
 
 def add_reasons(
@@ -87,12 +87,15 @@ def add_reasons(
     descriptions: Mapping[str, str],
     top_k: int,
     exclude: Iterable[str] = (),
+    descriptions_zh: Mapping[str, str] | None = None,
 ) -> DataFrame:
     """`df` plus ``reasons``: up to `top_k` features with the largest positive contributions.
 
     Each reason is (code = feature name upper-cased, description = "<description>: <value>",
-    contribution), ordered by contribution, largest first. Features in `exclude` (for example
-    ``is_account``) are never given as a reason. A feature without a description uses its name.
+    description_zh = "<Chinese description>：<value>", contribution), ordered by contribution,
+    largest first. Features in `exclude` (for example ``is_account``) are never given as a
+    reason. A feature without a description uses its name; one without a Chinese description,
+    its English one.
     """
     # Contributions come in the model's feature order, whatever order the caller lists them in.
     model_cols = list(model.getOrDefault("features_cols"))
@@ -116,11 +119,17 @@ def add_reasons(
     words = [
         F.concat(F.lit(f"{descriptions.get(name, name)}: "), _value_text(df, name)) for _, _, name in kept
     ]
+    zh = descriptions_zh or {}
+    words_zh = [
+        F.concat(F.lit(f"{zh.get(name) or descriptions.get(name, name)}："), _value_text(df, name, "缺失"))
+        for _, _, name in kept
+    ]
     reasons = F.transform(
         top,
         lambda r: F.struct(
             pick(r["k"], codes).alias("code"),
             pick(r["k"], words).alias("description"),
+            pick(r["k"], words_zh).alias("description_zh"),
             r["contribution"].alias("contribution"),
         ),
     ).cast(REASON_TYPE)

@@ -18,6 +18,7 @@ from typing import Any, cast
 from realname_guard.core.config import Config
 from realname_guard.jobs.context import JobContext, RunState, open_context, to_json
 from realname_guard.jobs.report import render_report
+from realname_guard.jobs.report_html import render_html
 from realname_guard.jobs.validate import read_labels
 from realname_guard.pipelines.steps import BY_NAME, NAMES, RUN, ordered
 from realname_guard.quality.expectations import check_specs
@@ -36,6 +37,7 @@ def _publish_report(ctx: JobContext, status: str, error: str | None = None) -> N
         ctx.summary["error"] = error
     ctx.publisher.stage_text("reports", "summary.json", to_json(ctx.summary))
     ctx.publisher.stage_text("reports", "report.md", render_report(ctx.summary))
+    ctx.publisher.stage_text("reports", "report.html", render_html(ctx.summary))
 
 
 def _job(name: str) -> Callable[[JobContext, RunState], None]:

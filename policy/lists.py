@@ -1,12 +1,22 @@
-"""From scores to listings: tiers, measures, episodes and expiry (反电信网络诈骗法 Art. 11, 18).
+"""From scores to listings: tiers, measures, episodes and expiry (反电信网络诈骗法 Art. 11, 18, 32;
+PIPL Art. 24).
 
-- A newly listed card gets ``REVERIFY`` (二次实人认证).
+- A newly listed card gets ``REVERIFY`` (二次实人认证), due ``reverify_deadline_days`` later.
 - ``RESTRICT`` (medium) or ``SUSPEND`` (high) only when the card stayed listed past its
-  re-verification deadline without being cleared.
-- ``REVOKE`` only for confirmed misuse: a label 1 from a police notice or a failed re-verification.
-- A clearing label (0) after the card was last listed keeps it off the lists until new evidence
-  arrives after that time (a later confirmed label or complaint, or a card the holder opened later).
+  re-verification deadline without being cleared, and, for a listing that rests on the model
+  alone (no rule fired), only once a person reviewed it: a ``HUMAN_REVIEW`` label 1 during the
+  episode. Until then it stays at ``REVERIFY`` with ``needs_human_review`` (PIPL Art. 24).
+- ``REVOKE`` only for confirmed misuse: a label 1 from a police notice or a failed
+  re-verification on the card itself, or on its holder (a PERSON label) when the card has
+  evidence of its own (a tier from the model or another rule). The holder's other cards are
+  listed for ``REVERIFY`` (rule ``HOLDER_CONFIRMED``).
+- A clearing label (0, a reviewer's included) after the card was last listed keeps it off the
+  lists until new evidence arrives after that time (a later confirmed label or complaint, or a
+  card the holder opened later).
 - Every listing expires ``list_ttl_days`` after the run that last renewed it.
+- Each listing says what put it there (``listing_source``), since when its measure stands
+  (``measure_since``), the provisions it rests on (``legal_basis``, per action) and how to appeal
+  (``appeal_channel``, per recipient): what a notice to the holder needs (Art. 32).
 """
 
 from __future__ import annotations
@@ -25,6 +35,11 @@ from realname_guard.policy.rules import rule_hits
 log = logging.getLogger(__name__)
 
 CONFIRMING_SOURCES = ("POLICE_NOTICE", "REVERIFY_FAILED")
+# A reviewer's decision on a listing (PIPL Art. 24): label 1 upholds it, so a model-only listing
+# may escalate past its deadline; label 0 clears it like any other clearing.
+REVIEW_SOURCE = "HUMAN_REVIEW"
+LISTING_SOURCES = ("RULE", "MODEL", "ANOMALY", "DISCIPLINARY")
+DISCIPLINARY_RULE = "DISCIPLINARY_LISTED"  # its listings have listing_source DISCIPLINARY
 _PRIVATE = "_ev_"  # evidence columns that apply_tiers consumes
 _QUANTILE_ERROR = 1e-4  # relative rank error of the capped thresholds
 
@@ -34,37 +49,36 @@ def tier(score: Column, high: float, medium: float) -> Column:
 
 
 def label_state(labels: DataFrame | None, entities: DataFrame) -> DataFrame:
-    """Per card: when misuse was confirmed, complained of, or cleared, as of the labels given.
+    """Per card: when misuse was confirmed (on the card, or on its holder), complained of, upheld
+    by a reviewer, or cleared, as of the labels given.
 
     Card labels apply to their card; PERSON labels (entity_id = id_hash) to every card of the
-    holder. Returns entity_type, entity_id, confirmed_at, complaint_at, cleared_at.
+    holder. Returns entity_type, entity_id, confirmed_at, holder_confirmed_at, complaint_at,
+    reviewed_at, cleared_at.
     """
     keys = entities.select("entity_type", "entity_id", "id_hash")
-    empty = keys.select(
-        "entity_type",
-        "entity_id",
-        *[F.lit(None).cast("timestamp").alias(c) for c in ("confirmed_at", "complaint_at", "cleared_at")],
-    )
+    times = ("confirmed_at", "holder_confirmed_at", "complaint_at", "reviewed_at", "cleared_at")
+    empty = keys.select("entity_type", "entity_id", *[F.lit(None).cast("timestamp").alias(c) for c in times])
     if labels is None:
         return empty
     card = labels.where(F.col("entity_type").isin(*kind_names())).select(
-        "entity_type",
-        "entity_id",
-        "label",
-        "label_time",
-        "source",
+        "entity_type", "entity_id", "label", "label_time", "source", F.lit(False).alias("of_holder")
     )
     person = (
         labels.where(F.col("entity_type") == "PERSON")
         .select(F.col("entity_id").alias("id_hash"), "label", "label_time", "source")
         .join(keys, "id_hash")
-        .select("entity_type", "entity_id", "label", "label_time", "source")
+        .select("entity_type", "entity_id", "label", "label_time", "source", F.lit(True).alias("of_holder"))
     )
     both = card.unionByName(person)
-    confirming = (F.col("label") == 1) & F.col("source").isin(*CONFIRMING_SOURCES)
+    positive = F.col("label") == 1
+    confirming = positive & F.col("source").isin(*CONFIRMING_SOURCES)
+    reviewed = positive & (F.col("source") == REVIEW_SOURCE)
     return both.groupBy("entity_type", "entity_id").agg(
-        F.max(F.when(confirming, F.col("label_time"))).alias("confirmed_at"),
-        F.max(F.when((F.col("label") == 1) & ~confirming, F.col("label_time"))).alias("complaint_at"),
+        F.max(F.when(confirming & ~F.col("of_holder"), F.col("label_time"))).alias("confirmed_at"),
+        F.max(F.when(confirming & F.col("of_holder"), F.col("label_time"))).alias("holder_confirmed_at"),
+        F.max(F.when(positive & ~confirming & ~reviewed, F.col("label_time"))).alias("complaint_at"),
+        F.max(F.when(reviewed, F.col("label_time"))).alias("reviewed_at"),
         F.max(F.when(F.col("label") == 0, F.col("label_time"))).alias("cleared_at"),
     )
 
@@ -79,36 +93,59 @@ def evidence(
     """Per scored card, everything its listing depends on except the tier thresholds.
 
     `scored` holds the feature table plus ``score``; `history` holds earlier listings
-    (entity_type, entity_id, first_flagged_date, last_flagged_date, expires_on) or is None.
+    (entity_type, entity_id, first_flagged_date, last_flagged_date, expires_on, and, from lists
+    that carry them, action and measure_since) or is None.
     Cache the result: :func:`capped_thresholds` and :func:`apply_tiers` both read it.
     """
     today = F.lit(run_date)
     state = label_state(labels, scored)
     df = scored.join(state, ["entity_type", "entity_id"], "left")
+    prev = {
+        "first_flagged_date_prev": "date",
+        "last_flagged_date": "date",
+        "expires_prev": "date",
+        "action_prev": "string",
+        "measure_since_prev": "date",
+    }
     if history is None:
-        df = df.select(
-            "*",
-            *[F.lit(None).cast("date").alias(c) for c in ("first_flagged_date_prev", "last_flagged_date", "expires_prev")],
-        )
+        df = df.select("*", *[F.lit(None).cast(t).alias(c) for c, t in prev.items()])
     else:
+        have = set(history.columns)
         hist = history.select(
             "entity_type",
             "entity_id",
             F.col("first_flagged_date").alias("first_flagged_date_prev"),
             "last_flagged_date",
             F.col("expires_on").alias("expires_prev"),
+            (F.col("action") if "action" in have else F.lit(None).cast("string")).alias("action_prev"),
+            # Lists from before measure_since: the measure stood since the episode began.
+            (F.col("measure_since") if "measure_since" in have else F.col("first_flagged_date")).alias(
+                "measure_since_prev"
+            ),
         )
         df = df.join(hist, ["entity_type", "entity_id"], "left")
     cleared = F.col("cleared_at")
     long_ago = F.lit(dt.datetime(1900, 1, 1))
-    df = df.withColumn(
-        "confirmed_misuse", F.coalesce(F.col("confirmed_at") > F.coalesce(cleared, long_ago), F.lit(False))
-    ).withColumn("complaint", F.coalesce(F.col("complaint_at") > F.coalesce(cleared, long_ago), F.lit(False)))
-    df = df.withColumn("rule_hits", rule_hits(cfg, set(scored.columns)))
+
+    def since_clearing(at: str) -> Column:
+        return F.coalesce(F.col(at) > F.coalesce(cleared, long_ago), F.lit(False))
+
+    df = (
+        df.withColumn("confirmed_misuse", since_clearing("confirmed_at"))
+        .withColumn("holder_confirmed", since_clearing("holder_confirmed_at"))
+        .withColumn("complaint", since_clearing("complaint_at"))
+    )
+    df = df.withColumn("rule_hits", rule_hits(cfg, set(df.columns)))
     listing_rule = F.exists("rule_hits", lambda r: r.isin(*cfg.list_on_rules)) if cfg.list_on_rules else F.lit(False)
+    # Listed by a rule other than the 失信惩戒 list (its listings say DISCIPLINARY).
+    others = [r for r in cfg.list_on_rules if r != DISCIPLINARY_RULE]
+    other_listing_rule = F.exists("rule_hits", lambda r: r.isin(*others)) if others else F.lit(False)
     holder_last_opened = F.max("opened_at").over(Window.partitionBy("id_hash"))
     new_evidence = (
-        F.col("confirmed_misuse") | F.col("complaint") | F.coalesce(holder_last_opened > cleared, F.lit(False))
+        F.col("confirmed_misuse")
+        | F.col("holder_confirmed")
+        | F.col("complaint")
+        | F.coalesce(holder_last_opened > cleared, F.lit(False))
     )
     cleared_since_listing = cleared.isNotNull() & (
         F.col("last_flagged_date").isNull() | (F.to_date(cleared) >= F.col("last_flagged_date"))
@@ -119,15 +156,24 @@ def evidence(
         & ~F.coalesce(F.to_date(cleared) >= F.col("last_flagged_date"), F.lit(False))
     )
     overdue = episode_on & (F.datediff(today, F.col("first_flagged_date_prev")) > cfg.reverify_deadline_days)
+    # A reviewer upheld this episode's listing (a HUMAN_REVIEW label 1 on or after its first day).
+    reviewed = episode_on & F.coalesce(
+        (F.to_date("reviewed_at") >= F.col("first_flagged_date_prev")) & since_clearing("reviewed_at"), F.lit(False)
+    )
     return df.select(
         *scored.columns,
         "confirmed_misuse",
+        "holder_confirmed",
         "rule_hits",
         (cleared_since_listing & ~new_evidence).alias("suppressed"),
         listing_rule.alias(f"{_PRIVATE}rule_listed"),
+        other_listing_rule.alias(f"{_PRIVATE}other_rule_listed"),
         episode_on.alias(f"{_PRIVATE}episode_on"),
         overdue.alias(f"{_PRIVATE}overdue"),
+        reviewed.alias(f"{_PRIVATE}reviewed"),
         F.col("first_flagged_date_prev").alias(f"{_PRIVATE}first_prev"),
+        F.col("action_prev").alias(f"{_PRIVATE}action_prev"),
+        F.col("measure_since_prev").alias(f"{_PRIVATE}measure_since_prev"),
     )
 
 
@@ -175,31 +221,70 @@ def capped_thresholds(
     return (new_high, new_medium), info
 
 
+def _lookup(mapping: dict[str, str], key: Column, default: str | None = None) -> Column:
+    """``mapping[key]`` as a column (``default`` for keys not in it; null when neither)."""
+    fallback = F.lit(default).cast("string")
+    if not mapping:
+        return fallback
+    pairs = [F.lit(x) for kv in sorted(mapping.items()) for x in kv]
+    return F.coalesce(F.create_map(*pairs)[key], fallback)
+
+
 def apply_tiers(ev: DataFrame, thresholds: tuple[float, float], cfg: PolicyConfig, run_date: dt.date) -> DataFrame:
-    """One row per scored card with its tier, action and whether it is listed, from :func:`evidence`."""
+    """One row per scored card with its tier, measure and whether it is listed, from :func:`evidence`.
+
+    Also ``review_overdue``: a model-only listing past its re-verification deadline that waits
+    for a reviewer (it stays at ``REVERIFY`` until one decides), for the report.
+    """
     high, medium = thresholds
     today = F.lit(run_date)
     p = _PRIVATE
     model_tier = tier(F.col("score"), high, medium)
     listed = ~F.col("closed") & ((model_tier != "NONE") | F.col(f"{p}rule_listed")) & ~F.col("suppressed")
     first = F.when(F.col(f"{p}episode_on"), F.col(f"{p}first_prev")).otherwise(today)
-    risk = F.when(F.col("confirmed_misuse") | (model_tier == "HIGH"), "HIGH").otherwise("MEDIUM")
+    # Evidence of the card's own: a tier from the model or a rule other than the holder's confirmation.
+    own_evidence = (model_tier != "NONE") | F.exists("rule_hits", lambda r: r != "HOLDER_CONFIRMED")
+    confirmed = F.col("confirmed_misuse") | (F.col("holder_confirmed") & own_evidence)
+    risk = F.when(confirmed | (model_tier == "HIGH"), "HIGH").otherwise("MEDIUM")
+    model_only = F.size("rule_hits") == 0
+    needs_review = model_only & ~F.col(f"{p}reviewed")
+    may_escalate = F.col(f"{p}overdue") & ~needs_review
     action = (
-        F.when(F.col("confirmed_misuse"), "REVOKE")
-        .when(F.col(f"{p}overdue") & (risk == "HIGH"), "SUSPEND")
-        .when(F.col(f"{p}overdue"), "RESTRICT")
+        F.when(confirmed, "REVOKE")
+        .when(may_escalate & (risk == "HIGH"), "SUSPEND")
+        .when(may_escalate, "RESTRICT")
         .otherwise("REVERIFY")
     )
-    keep = [c for c in ev.columns if not c.startswith(p) and c not in ("confirmed_misuse", "rule_hits", "suppressed")]
+    source = (
+        F.when(F.col(f"{p}other_rule_listed"), "RULE")
+        .when(F.col(f"{p}rule_listed"), "DISCIPLINARY")
+        .otherwise("MODEL")
+    )
+    # The measure stands since the run it took effect: carried while the episode keeps it.
+    same_measure = F.col(f"{p}episode_on") & (F.col(f"{p}action_prev") == action)
+    since = F.when(same_measure, F.coalesce(F.col(f"{p}measure_since_prev"), F.col(f"{p}first_prev"))).otherwise(
+        today
+    )
+    due = F.when(action == "REVERIFY", F.date_add(first, cfg.reverify_deadline_days))
+    appeal = _lookup({k: v for k, v in cfg.appeal_channels.items() if k != "default"}, F.col("recipient"),
+                     cfg.appeal_channels.get("default"))
+    hidden = ("confirmed_misuse", "holder_confirmed", "rule_hits", "suppressed")
+    keep = [c for c in ev.columns if not c.startswith(p) and c not in hidden]
     return ev.select(
         *keep,
         model_tier.alias("model_tier"),
         F.when(listed, risk).otherwise("NONE").alias("risk_tier"),
         F.when(listed, action).alias("action"),
         "rule_hits",
-        (F.size("rule_hits") == 0).alias("needs_human_review"),
+        needs_review.alias("needs_human_review"),
         F.when(listed, first).alias("first_flagged_date"),
         F.when(listed, F.date_add(today, cfg.list_ttl_days)).alias("expires_on"),
+        F.when(listed, source).alias("listing_source"),
+        F.when(listed, since).alias("measure_since"),
+        F.when(listed, due).alias("reverify_due"),
+        F.when(listed, _lookup(cfg.legal_basis, action)).alias("legal_basis"),
+        F.when(listed, appeal).alias("appeal_channel"),
+        (listed & model_only & F.col(f"{p}overdue") & needs_review).alias("review_overdue"),
         listed.alias("listed"),
         "suppressed",
     )

@@ -18,7 +18,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from realname_guard.core.config import PolicyConfig
-from realname_guard.core.kinds import ACCOUNT, SIM  # noqa: F401  (kinds a rule may test)
+from realname_guard.core.kinds import ACCOUNT, SIM
 
 RuleFn = Callable[..., Column]
 
@@ -62,24 +62,51 @@ def complaint(cfg: PolicyConfig) -> Column:
 
 
 @rule(
+    "HOLDER_CONFIRMED",
+    "The holder's misuse was confirmed (a PERSON label): this card is re-verified",
+)
+def holder_confirmed(cfg: PolicyConfig) -> Column:
+    # Only when the card's own label does not confirm it (then CONFIRMED_MISUSE fires). Whether
+    # the card has evidence of its own, and so is escalated, policy.lists decides.
+    return F.col("holder_confirmed") & ~F.col("confirmed_misuse")
+
+
+@rule(
     "SIMS_OVER_OPERATOR_LIMIT",
-    "The ID holds more SIMs at this operator than allowed (一证五户)",
-    needs=("sims_same_operator", "opened_corporate"),
+    "The ID holds more open SIMs at this operator than allowed (一证五户)",
+    needs=("sims_over_operator_limit", "opened_corporate"),
 )
 def sims_over_operator_limit(cfg: PolicyConfig) -> Column:
-    limit = F.lit(cfg.sims_per_operator_limit)
-    for operator, value in cfg.sims_per_operator_limit_overrides.items():
-        limit = F.when(F.col("recipient") == operator, F.lit(value)).otherwise(limit)
-    return (F.col("entity_type") == SIM.name) & (F.col("sims_same_operator") > limit) & _personal()
+    # The excess is counted over open SIMs by the feature group registration_limits, with the
+    # policy's limit and its per-operator overrides: a cancelled number is no longer held.
+    return (F.col("entity_type") == SIM.name) & (F.col("sims_over_operator_limit") > 0) & _personal()
 
 
 @rule(
     "SIMS_OVER_TOTAL_LIMIT",
-    "The ID holds more SIMs across operators than the configured total",
-    needs=("sims_total", "opened_corporate"),
+    "The ID holds more open SIMs across operators than the configured total",
+    needs=("sims_over_total_limit", "opened_corporate"),
 )
 def sims_over_total_limit(cfg: PolicyConfig) -> Column:
-    return (F.col("sims_total") > F.lit(cfg.sims_total_limit)) & _personal()
+    return (F.col("entity_type") == SIM.name) & (F.col("sims_over_total_limit") > 0) & _personal()
+
+
+@rule(
+    "CLASS_I_OVER_BANK_LIMIT",
+    "The ID holds more open Class-I accounts at this bank than allowed (一人一行一类户)",
+    needs=("class_i_over_bank_limit",),
+)
+def class_i_over_bank_limit(cfg: PolicyConfig) -> Column:
+    return (F.col("entity_type") == ACCOUNT.name) & (F.col("class_i_over_bank_limit") > 0)
+
+
+@rule(
+    "DISCIPLINARY_LISTED",
+    "Opened while its holder was on the 失信惩戒 list (a card seller found by the authorities)",
+    needs=("opened_while_disciplined",),
+)
+def disciplinary_listed(cfg: PolicyConfig) -> Column:
+    return F.col("opened_while_disciplined") == 1
 
 
 @rule(

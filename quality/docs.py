@@ -2,12 +2,21 @@
 
 The HTML shows expectations and counts only: validation ran with a result format that keeps
 no unexpected values (see :data:`quality.validate.RESULT_FORMAT`).
+
+GE's pages load their style sheets, scripts and fonts from public CDNs, which a bank's closed
+network does not reach. :func:`make_offline` copies the same files, shipped with the package
+(``data_docs_assets``, from the npm registry by ``scripts/vendor_data_docs.py``), beside the site
+and points every page at them. It also says on each validation page that rows failing a row
+rule were set aside in the quarantine by design: GE marks such a suite "Failed".
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
+import shutil
 from pathlib import Path
 
 from great_expectations.data_context import AbstractDataContext
@@ -15,6 +24,16 @@ from great_expectations.data_context import AbstractDataContext
 logger = logging.getLogger(__name__)
 
 SITE_NAME = "realname_guard_site"  # the default ephemeral context owns "local_site"
+ASSETS = Path(__file__).resolve().parent / "data_docs_assets"
+VENDOR = "static/vendor"  # where the assets go inside a site
+_REMOTE = re.compile(r"""(?:src|href)=["'](https?://[^"']+\.(?:js|css)|https?://cdn[^"']+)["']""")
+QUARANTINE_NOTE = (
+    '<div class="alert alert-info" role="note" style="margin:1em 0">'
+    "<b>Rows set aside by design.</b> This table's row rules quarantine the rows that fail them, with the "
+    "reason, and the run goes on with the clean rows; GE reports such a suite as failed. The run stops only "
+    "when a table's quarantined share passes its limit (<code>max_bad_row_share</code>): see the run report "
+    "for the counts and reasons.</div>"
+)
 
 
 def build_data_docs(
@@ -42,5 +61,29 @@ def build_data_docs(
     index = base / "index.html"
     if not index.is_file():
         raise FileNotFoundError(f"GE Data Docs did not write {index}")
+    make_offline(base)
     logger.info("data docs written to %s", index)
     return index
+
+
+def make_offline(site: Path) -> list[str]:
+    """Copy the vendored assets into ``site/static/vendor`` and point every page at them; mark the
+    validation pages' quarantine as by design. Returns remote references left (none expected)."""
+    sources = json.loads((ASSETS / "sources.json").read_text(encoding="utf-8"))
+    vendor = site / VENDOR
+    shutil.rmtree(vendor, ignore_errors=True)
+    shutil.copytree(ASSETS, vendor, ignore=shutil.ignore_patterns("sources.json", "__pycache__"))
+    urls = {url: vendor / entry["file"] for entry in sources for url in entry["replaces"]}
+    left: list[str] = []
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for url, local in urls.items():
+            if url in text:
+                text = text.replace(f'"{url}"', f'"{os.path.relpath(local, page.parent)}"')
+        if "/validations/" in page.as_posix() and "<body" in text and "Rows set aside by design" not in text:
+            text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + QUARANTINE_NOTE, text, count=1)
+        left += [f"{page.relative_to(site)}: {m}" for m in _REMOTE.findall(text)]
+        page.write_text(text, encoding="utf-8")
+    if left:
+        logger.warning("Data Docs still reference remote files: %s", "; ".join(sorted(set(left))[:10]))
+    return left

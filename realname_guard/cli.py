@@ -24,6 +24,8 @@ HELP = {
     **{step.name: step.help for step in STEPS},
     "run": RUN_HELP,
     "evaluate": "measure a run's lists against a generated world's ground truth (recall per typology)",
+    "lookup": "the person view (一证通查) for the central desk: every card of one holder across operators and "
+    "banks, with score, tier, measure, reasons and listing history; every lookup is audited",
     "catalogue": "write docs/features.md, the catalogue of every registered feature (--check: fail if stale)",
     "contract": "write docs/contract.md, the data contract as the code implements it (--check: fail if stale)",
 }
@@ -69,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
                            help="days between the backtest's as-of date and the run date (model.backtest.horizon_days)")
         if name == "evaluate":
             p.add_argument("--truth", metavar="DIR", required=True, help="the world's truth/ folder")
+        if name == "lookup":
+            who = p.add_mutually_exclusive_group(required=True)
+            who.add_argument("--id-number", metavar="ID", help="the holder's ID number (hashed with the run's key)")
+            who.add_argument("--id-hash", metavar="HASH", help="the holder's id_hash, as in the lists")
+            who.add_argument("--card", metavar="MSISDN_OR_ACCOUNT", help="one of the holder's numbers or accounts")
+            p.add_argument("--format", choices=("text", "json"), default="text", help="text for a person, json for a program")
     return parser
 
 
@@ -113,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from realname_guard.contract_doc import main as contract_main
 
         return contract_main(["--check"] if args.check else [])
+    if args.command == "lookup":
+        return _lookup(args)
     try:
         cfg, _ = _config(args)
     except ConfigError as exc:
@@ -152,6 +162,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"realname-guard {args.command}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print_outcome(summary)
+    return 0
+
+
+def _lookup(args: argparse.Namespace) -> int:
+    """The person view; exit 3 when the run or the holder is not found (recorded all the same)."""
+    from realname_guard.jobs.lookup import HolderNotFound, audit, holder_of, lookup, render_json, render_text
+
+    given_date = args.run_date
+    try:
+        cfg, _ = _config(args)
+    except ConfigError as exc:
+        print(f"realname-guard: {exc}", file=sys.stderr)
+        return 2
+    from realname_guard.core.config import Config
+
+    assert isinstance(cfg, Config)
+    by, query = next((b, q) for b, q in (("id_number", args.id_number), ("id_hash", args.id_hash),
+                                         ("card", args.card)) if q)
+    try:
+        found = lookup(cfg, query, by, given_date)
+    except HolderNotFound as exc:
+        id_hash = holder_of(cfg, query, by) if by != "card" else None
+        audit(cfg, by, id_hash, found=False, cards=0)
+        print(f"realname-guard lookup: {exc}", file=sys.stderr)
+        return 3
+    audit(cfg, by, found.id_hash, found=True, cards=len(found.cards))
+    print(render_json(found) if args.format == "json" else render_text(found))
     return 0
 
 

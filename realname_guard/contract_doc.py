@@ -33,11 +33,18 @@ LIST_NOTES: dict[str, str] = {
     "score": "model probability, 0..1",
     "risk_tier": "`HIGH` or `MEDIUM`",
     "action": "`REVERIFY` (二次实人认证), `RESTRICT`, `SUSPEND` or `REVOKE`",
-    "reasons": "the top features behind the score, in words (code, description, contribution)",
+    "reasons": "the top features behind the score, in words (code, description, description_zh, contribution)",
     "rule_hits": "every policy rule that fired",
-    "needs_human_review": "true when no rule fired and the listing rests on the model alone (PIPL Art. 24)",
+    "needs_human_review": "true when no rule fired and the listing rests on the model alone (PIPL Art. 24) and no "
+    "reviewer has upheld it (a label 1 with source `HUMAN_REVIEW`); such a listing stays at `REVERIFY`",
     "first_flagged_date": "the run date the card was first listed in its current episode",
     "expires_on": "the date after which the listing lapses unless renewed",
+    "listing_source": "what put the card on the list: `RULE` (a rule in `policy.list_on_rules`), `MODEL` (the "
+    "supervised score); `ANOMALY` and `DISCIPLINARY` are reserved for the unsupervised score and the 失信惩戒 list",
+    "measure_since": "the run date the current `action` took effect",
+    "reverify_due": "for `REVERIFY`: the date by which re-verification must be done; else null",
+    "legal_basis": "the provisions the measure rests on, in words (`policy.legal_basis`, per action)",
+    "appeal_channel": "how the holder can appeal (`policy.appeal_channels`, per recipient)",
     "model_name": "provenance: the registered model",
     "model_version": "provenance: its version",
     "run_id": "provenance: the list's run id (run date, model, version)",
@@ -124,6 +131,17 @@ def render_contract(quality: QualityConfig | None = None) -> str:
         f"One row per ID holder with at least one listed card: `id_hash`, `id_masked`, {held}, "
         "`max_score`, `reasons` (of the top card), `rule_hits`, and the provenance columns.",
         "",
+        "### `disciplinary_candidates`",
+        "",
+        "One row per ID holder whose **confirmed** outcomes (label 1 from `POLICE_NOTICE` or `REVERIFY_FAILED`, on "
+        "their cards or on them as a PERSON) meet the criteria of `policy.disciplinary` (default: at least 3 cards "
+        "confirmed, or confirmations on at least 3 days): `id_hash`, `id_masked`, `criteria_met` (`CONFIRMED_CARDS`, "
+        "`CONFIRMED_OCCASIONS`), `confirmed_cards`, `confirmation_days`, `first_confirmed_on`, `last_confirmed_on`, "
+        "`evidence` (each confirmation: `confirmed_on`, `entity_type`, `entity_id`, `source`), the proposed period "
+        "`proposed_from` (the run date) to `proposed_until`, `listed_until_now` (the end of the holder's current "
+        "period on `disciplinary_list`, if any) and `run_id`. A proposal for the authority that decides: scores "
+        "never put anyone here, and the job never starts, extends or ends a period.",
+        "",
         "### `scores`",
         "",
         "Every scored card, listed or not, in `recipient=<code>/` folders: `entity_type`, `entity_id`, "
@@ -135,7 +153,12 @@ def render_contract(quality: QualityConfig | None = None) -> str:
         "dropped) with its reasons.",
         "- `features/run_date=<D>/`: the feature table (docs/features.md).",
         "- `data_quality/run_date=<D>/`: `quality.json` and the Great Expectations Data Docs.",
-        "- `reports/run_date=<D>/`: `summary.json` (machine-readable) and `report.md`.",
+        "- `reports/run_date=<D>/`: `summary.json` (machine-readable), `report.md` and `report.html` (one "
+        "self-contained page with its plots inline: it fetches nothing).",
+        "- `exports/run_date=<D>/<operator|bank_code>=<code>/flagged_*.csv`: each list per recipient as CSV, UTF-8 "
+        "with a byte-order mark, the same rows and columns (`reasons` as text, Chinese / English; `rule_hits` "
+        "comma-separated).",
+        "- `audit/lookups/date=<D>/*.json`: one record per person-view lookup (when, which `id_hash`, by whom).",
         "",
     ]
     return "\n".join(out)

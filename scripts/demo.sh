@@ -18,6 +18,18 @@ $bin/realname-guard run --input "$dir/world/input" --output "$dir/out" --run-dat
 echo "demo: checking the lists against the world's ground truth ..."
 $bin/realname-guard evaluate --output "$dir/out" --truth "$dir/world/truth" --run-date "$run_date"
 out=$(cd "$dir/out" && pwd)
+# Screenshots of the report and the Data Docs as a browser on a closed network shows them.
+shots=""
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$browser" ]; then
+  mkdir -p "$dir/screenshots"
+  for page in "reports/run_date=$run_date/report.html" "data_quality/run_date=$run_date/data_docs/index.html"; do
+    png="$dir/screenshots/$(basename "$(dirname "$page")")-$(basename "$page" .html).png"
+    "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --proxy-server=http://127.0.0.1:9 \
+      --proxy-bypass-list='<-loopback>' --window-size=1200,4000 --screenshot="$png" "file://$out/$page" \
+      >/dev/null 2>&1 && shots="$shots    $(cd "$(dirname "$png")" && pwd)/$(basename "$png")"$'\n'
+  done
+fi
 cat <<MSG
 
 demo finished in $(( $(date +%s) - start )) s. Everything is under $out:
@@ -25,11 +37,16 @@ demo finished in $(( $(date +%s) - start )) s. Everything is under $out:
     $out/flagged_sims/run_date=$run_date/operator=*/
     $out/flagged_accounts/run_date=$run_date/bank_code=*/
     $out/flagged_persons/run_date=$run_date/
+  proposals for the 失信惩戒 list (confirmed outcomes only):
+    $out/disciplinary_candidates/run_date=$run_date/
     $out/scores/run_date=$run_date/recipient=*/
-  report:      $out/reports/run_date=$run_date/report.md  (machine-readable: summary.json)
+  exports (CSV per operator / bank, for Excel):
+    $out/exports/run_date=$run_date/
+  report:      $out/reports/run_date=$run_date/report.html  (also report.md; machine-readable: summary.json)
   data docs:   $out/data_quality/run_date=$run_date/data_docs/index.html
   quarantine:  $out/quarantine/run_date=$run_date/table=*/
   MLflow:      $out/mlflow/mlflow.db  (artifacts in $out/mlflow/artifacts)
   open the MLflow UI:
     $bin/mlflow ui --backend-store-uri sqlite:///$out/mlflow/mlflow.db --port 5000
 MSG
+if [ -n "$shots" ]; then printf '  screenshots (headless Chromium, network off):\n%s' "$shots"; fi

@@ -62,9 +62,9 @@ def test_duplicates_and_unknown_names_fail_at_load() -> None:
 
 
 def test_a_key_nothing_reads_is_not_a_key() -> None:
-    # The SIM limits are set once, in policy; the old per-bank class-I limit was never read.
-    with pytest.raises(ConfigError, match="policy.accounts_class_i_per_bank_limit"):
-        load_config(local_dir=None, overrides=["policy.accounts_class_i_per_bank_limit=1"])
+    # The card limits are set once, in policy; a limit nothing reads is refused.
+    with pytest.raises(ConfigError, match="policy.accounts_per_bank_limit"):
+        load_config(local_dir=None, overrides=["policy.accounts_per_bank_limit=1"])
     with pytest.raises(ConfigError, match="feature 'registration_limits' has no parameter total_limit"):
         load_config(local_dir=None, overrides=[
             "features.enabled=[{name: holder_identity}, {name: holder_cards}, {name: card_registration}, "

@@ -19,7 +19,8 @@ def test_defaults_load_and_overrides_apply() -> None:
     assert cfg.policy.sims_per_operator_limit_overrides == {"MVNO01": 3}
     assert [s.name for s in cfg.features.enabled][:2] == ["holder_identity", "holder_cards"]
     assert set(cfg.expectations.tables) == {
-        "sim_registrations", "bank_accounts", "sim_activity", "bank_transactions", "id_registry", "labels"
+        "sim_registrations", "bank_accounts", "sim_activity", "bank_transactions", "id_registry",
+        "disciplinary_list", "labels",
     }
 
 

@@ -54,3 +54,25 @@ def test_prior_run_dates_are_the_committed_earlier_ones(spark: SparkSession, tmp
         "lists", spark.createDataFrame([("x", 1)], "k string, v int")
     )  # staged, never committed
     assert prior_run_dates(spark, str(tmp_path / "lists"), D) == ["2026-06-28", "2026-06-29"]
+
+
+def test_csv_exports_one_file_per_recipient_with_a_byte_order_mark(spark: SparkSession, tmp_path: Path) -> None:
+    import pandas as pd
+
+    df = spark.createDataFrame(
+        [("13800000001", "重新核验 / re-verify", None, "CMCC"), ("13800000002", "限制", "x", "CMCC"),
+         ("13900000001", "暂停", "y", "CUCC")],
+        "msisdn STRING, legal_basis STRING, note STRING, operator STRING",
+    )
+    pub = AtomicPublisher(spark, str(tmp_path), "2026-06-30")
+    assert sorted(pub.stage_csv("exports", df, "operator", "flagged_sims.csv")) == ["operator=CMCC", "operator=CUCC"]
+    pub.commit()
+    root = tmp_path / "exports" / "run_date=2026-06-30"
+    assert sorted(p.name for p in root.iterdir()) == ["operator=CMCC", "operator=CUCC"]
+    assert [p.name for p in (root / "operator=CMCC").iterdir() if not p.name.startswith(".")] == ["flagged_sims.csv"]
+    raw = (root / "operator=CMCC" / "flagged_sims.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfmsisdn,legal_basis,note\n")
+    got = pd.read_csv(root / "operator=CMCC" / "flagged_sims.csv", encoding="utf-8-sig", dtype=str).sort_values(
+        "msisdn")
+    assert list(got.columns) == ["msisdn", "legal_basis", "note"]
+    assert got["legal_basis"].tolist() == ["重新核验 / re-verify", "限制"] and got["note"].isna().tolist() == [True, False]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from tests.features.catalogue_literal import CTX, run_group
+from realname_guard.features.common import as_of_view
+from realname_guard.features.registry import registry
+from tests.features.catalogue_literal import CTX, extended_world, run_group
+from tests.features.literal import ACCOUNTS_DDL, SIMS_DDL, ts
 
 
 def test_registration_limits(spark: SparkSession) -> None:
@@ -35,6 +40,52 @@ def test_registration_limits(spark: SparkSession) -> None:
     limits = dataclasses.replace(CTX, sims_per_operator_limit_overrides={"MVNO01": 1}, sims_total_limit=1)
     got = run_group(spark, "registration_limits", limits)
     assertDataFrameEqual(got, expected)
+
+
+def _holder_sims(spark: SparkSession, holder: str, operator: str, cancelled: list[dt.datetime | None]):  # type: ignore[no-untyped-def]
+    """One SIM per entry of `cancelled` for `holder` at `operator`, cancelled then (None: active)."""
+    rows = [
+        (f"1{ord(holder):03d}{i:07d}", operator, "RESIDENT_ID", holder, "1101**", dt.date(1990, 1, 1), "M", "110105",
+         "x", ts(1, month=2), "STORE", "o1", "110105", True, "ACTIVE" if c is None else "CANCELLED", c)
+        for i, c in enumerate(cancelled)
+    ]
+    return spark.createDataFrame(rows, SIMS_DDL)
+
+
+def test_a_cancelled_sim_no_longer_counts_toward_the_limit(spark: SparkSession) -> None:
+    """一证五户 counts the numbers an ID holds: F had six at CMCC and cancelled two before the run date,
+    one after it (still held then); G holds all six."""
+    f = _holder_sims(spark, "F", "CMCC", [None, None, None, ts(1, month=5), ts(2, month=5), ts(3, month=7)])
+    g = _holder_sims(spark, "G", "CMCC", [None] * 6)
+    t = extended_world(spark)
+    t = t.with_(sims=t.sims.unionByName(f).unionByName(g))
+    got = registry()["registration_limits"].fn(as_of_view(t, CTX), CTX).where(F.col("entity_id").startswith("10"))
+    over = {r["entity_id"]: (r["sims_over_operator_limit"], r["sims_over_total_limit"]) for r in got.collect()}
+    assert {v for k, v in over.items() if k.startswith("1070")} == {(0, 0)}  # F: 4 held, at the limit of 5
+    assert {v for k, v in over.items() if k.startswith("1071")} == {(1, 0)}  # G: 6 held, one over; 6 <= 10
+
+
+def test_class_i_accounts_over_the_bank_limit(spark: SparkSession) -> None:
+    """一人一行一类户: H holds two open Class-I accounts at ICBC (one over), a closed one there and a
+    Class-II one (neither counts), and one Class-I account at another bank."""
+    def account(aid: str, bank: str, cls: str, status: str = "ACTIVE", closed: dt.datetime | None = None) -> tuple:
+        return (aid, bank, "RESIDENT_ID", "H", "1101**", dt.date(1990, 1, 1), "M", "110105", "x",
+                ts(1, month=3), "b1", "110105", "COUNTER", cls, None, None, status, closed)
+
+    extra = spark.createDataFrame(
+        [account("h1", "ICBC", "I"), account("h2", "ICBC", "I"), account("h3", "ICBC", "I", "CLOSED", ts(1, month=4)),
+         account("h4", "ICBC", "II"), account("h5", "CCB", "I")],
+        ACCOUNTS_DDL,
+    )
+    t = extended_world(spark)
+    t = t.with_(accounts=t.accounts.unionByName(extra))
+    got = registry()["account_limits"].fn(as_of_view(t, CTX), CTX)
+    expected = spark.createDataFrame(
+        [("ACCOUNT", a, v) for a, v in (("h1", 1), ("h2", 1), ("h3", 1), ("h4", 0), ("h5", 0), ("acc-A1", 0),
+                                        ("acc-B1", 0), ("acc-B2", 0), ("acc-C1", 0), ("acc-D1", 0))],
+        "entity_type STRING, entity_id STRING, class_i_over_bank_limit LONG",
+    )
+    assertDataFrameEqual(got, expected, checkRowOrder=False)
 
 
 def test_holder_channels(spark: SparkSession) -> None:

@@ -60,6 +60,16 @@ def test_normalise_and_check_ids(spark: SparkSession) -> None:
     assertDataFrameEqual(got, expected, checkRowOrder=True)
 
 
+def test_the_driver_side_normalisation_matches_spark(spark: SparkSession) -> None:
+    """A lookup by ID number hashes what ingest would have hashed."""
+    from realname_guard.core.identity import normalise_id_py
+
+    raw = ["11010519491231002x", "１１０１０５１９４９１２３１００２Ｘ", " 110105 19491231\u3000002X ", "ｘ12"]
+    got = [r["id"] for r in spark.createDataFrame([(v,) for v in raw], "raw STRING").select(
+        normalise_id(F.col("raw")).alias("id")).collect()]
+    assert got == [normalise_id_py(v) for v in raw]
+
+
 def test_id_valid_by_type(spark: SparkSession) -> None:
     df = spark.createDataFrame(
         [("RESIDENT_ID", "11010519491231002X"), ("RESIDENT_ID", "E12345678"), ("PASSPORT", "E12345678"),

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -131,3 +132,18 @@ def test_csv_in_gb18030(tmp_path: Path) -> None:
     assert all("\u4e00" <= n[0] <= "\u9fff" for n in names)
     with pytest.raises(ValueError, match="fmt"):
         generate_world(tmp_path, cfg, AS_OF, fmt="json")
+
+
+def test_the_disciplinary_list_names_card_sellers_with_periods_of_two_or_three_years(world: World) -> None:
+    listed = world.table("disciplinary_list")
+    assert len(listed) > 0
+    sims, truth = world.table("sim_registrations"), world.truth("sims")
+    sellers = set(sims.merge(truth, on="msisdn").query("typology == 'card_farmer'")["id_number"])
+    assert set(listed["id_number"]) <= sellers
+    years = (pd.to_datetime(listed["listed_until"]) - pd.to_datetime(listed["listed_from"])).dt.days / 365.25
+    assert years.between(1.99, 3.01).all()
+    assert (pd.to_datetime(listed["listed_from"]).dt.date <= AS_OF).all()
+    # At least one seller opened a sold card inside their period (what DISCIPLINARY_LISTED finds).
+    opened = sims.merge(listed, on="id_number")
+    day = pd.to_datetime(opened["reg_time"]).dt.date
+    assert ((day >= opened["listed_from"]) & (day <= opened["listed_until"])).any()

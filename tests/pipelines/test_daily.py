@@ -29,9 +29,11 @@ pytestmark = pytest.mark.slow  # the whole job: minutes
 RUN_DATE = dt.date(2026, 6, 30)
 LIST_COLUMNS = {
     "id_hash", "id_masked", "score", "risk_tier", "action", "reasons", "rule_hits", "needs_human_review",
-    "first_flagged_date", "expires_on", "model_name", "model_version", "run_id", "run_date",
+    "first_flagged_date", "expires_on", "listing_source", "measure_since", "reverify_due", "legal_basis",
+    "appeal_channel", "model_name", "model_version", "run_id", "run_date",
 }
-INPUT_TABLES = ("sim_registrations", "bank_accounts", "sim_activity", "bank_transactions", "id_registry", "labels")
+INPUT_TABLES = ("sim_registrations", "bank_accounts", "sim_activity", "bank_transactions", "id_registry",
+                "disciplinary_list", "labels")
 
 
 @dataclass
@@ -107,12 +109,45 @@ def test_outputs_have_the_contract_columns(e2e: E2E) -> None:
     assert {r["risk_tier"] for r in rows} <= {"HIGH", "MEDIUM"}
     assert {r["action"] for r in rows} <= {"REVERIFY", "RESTRICT", "SUSPEND", "REVOKE"}
     assert all(0.0 <= r["score"] <= 1.0 for r in rows)
-    assert all(r["reasons"] and {"code", "description", "contribution"} <= set(r["reasons"][0]) for r in rows)
+    assert all(r["reasons"] and {"code", "description", "description_zh", "contribution"} <= set(r["reasons"][0])
+               for r in rows)
+    # The reasons in Chinese: every description_zh holds CJK text.
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in reason["description_zh"]) for r in rows for reason in r["reasons"])
     assert all(r["needs_human_review"] == (len(r["rule_hits"]) == 0) for r in rows)
+    # What a notice to the holder needs, on every row (the shipped policy.yaml configures both texts).
+    assert all(r["legal_basis"] and r["appeal_channel"] and r["measure_since"] for r in rows)
+    assert {r["listing_source"] for r in rows} <= {"RULE", "MODEL", "DISCIPLINARY"}
+    # The world's repeat sellers opened SIMs inside their 失信惩戒 period: those are listed by rule.
+    assert any("DISCIPLINARY_LISTED" in r["rule_hits"] for r in rows)
+    candidates = pq.read_table(_part(e2e.out, "disciplinary_candidates"))
+    assert {"id_hash", "id_masked", "criteria_met", "evidence", "proposed_from", "proposed_until"} <= set(
+        candidates.column_names)
+    assert all(c["criteria_met"] for c in candidates.to_pylist())
+    assert all((r["reverify_due"] is not None) == (r["action"] == "REVERIFY") for r in rows)
     assert all(len(r["id_masked"]) == 18 and "*" in r["id_masked"] for r in rows if len(r["id_masked"]) == 18)
     # Every scored card is in `scores`, and listed cards are exactly the non-NONE ones.
     listed = {r["entity_id"] for r in scores.to_pylist() if r["risk_tier"] != "NONE"}
     assert {r["msisdn"] for r in rows} | {r["account_id"] for r in accounts.to_pylist()} == listed
+
+
+def test_each_recipient_gets_its_list_as_csv_too(e2e: E2E) -> None:
+    """exports/: one UTF-8 CSV with a byte-order mark per recipient and list, the Parquet list's rows."""
+    import pandas as pd
+
+    exports = _part(e2e.out, "exports")
+    for name, key, recipient in (("flagged_sims", "msisdn", "operator"), ("flagged_accounts", "account_id", "bank_code")):
+        parquet = pads.dataset(_part(e2e.out, name), format="parquet", partitioning="hive").to_table().to_pandas()
+        folders = sorted(p.name for p in exports.iterdir() if p.name.startswith(f"{recipient}="))
+        assert folders == sorted(f"{recipient}={v}" for v in parquet[recipient].unique())
+        for folder in folders:
+            path = exports / folder / f"{name}.csv"
+            assert path.read_bytes()[:3] == b"\xef\xbb\xbf", path
+            csv = pd.read_csv(path, encoding="utf-8-sig", dtype={key: str})
+            own = parquet[parquet[recipient] == folder.split("=", 1)[1]]
+            assert len(csv) == len(own) and set(csv[key]) == set(own[key])
+            assert list(csv.columns) == [c for c in own.columns if c not in (recipient, "run_date")]
+            # The reasons read in Chinese first; the legal basis is Chinese text.
+            assert csv["reasons"].str.contains("[\u4e00-\u9fff]").all() and csv["legal_basis"].str.contains("反电信网络诈骗法").all()
 
 
 def test_each_recipient_folder_holds_only_its_own_rows(e2e: E2E) -> None:
@@ -133,6 +168,7 @@ def _personal_values(world: Path) -> tuple[set[str], set[str]]:
         ("sim_registrations", ["id_number"], ["reg_name"]),
         ("bank_accounts", ["id_number"], ["holder_name"]),
         ("id_registry", ["id_number"], ["name"]),
+        ("disciplinary_list", ["id_number"], []),
     ):
         t = pq.read_table(world / "input" / table)
         for c in id_cols:
@@ -259,3 +295,71 @@ def test_rerun_gives_the_same_lists_and_a_crash_leaves_none_half_written(
     assert snapshot() == before
     leftovers = [p for p in e2e.out.rglob("*") if p.name.startswith(("_staging-", "_trash-"))]
     assert not leftovers
+
+
+def test_the_person_view_answers_across_operators_and_banks(
+    e2e: E2E, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from realname_guard.cli import main
+    from realname_guard.core.privacy import hmac_sha256_py
+    from tests.conftest import TEST_HASH_KEY
+
+    features = pads.dataset(_part(e2e.out, "features"), format="parquet").to_table(
+        columns=["entity_type", "entity_id", "recipient", "id_hash"]).to_pandas()
+    spread = features.groupby(["id_hash", "entity_type"])["recipient"].nunique().unstack(fill_value=0)
+    holder = spread[(spread.get("SIM", 0) >= 2) & (spread.get("ACCOUNT", 0) >= 2)].index[0]
+    raw = next(r["id_number"] for r in pq.read_table(e2e.world / "input" / "sim_registrations").to_pylist()
+               if r["id_number"] and hmac_sha256_py(r["id_number"].strip().upper(), TEST_HASH_KEY) == holder)
+    monkeypatch.setenv("REALNAME_GUARD_ANALYST", "desk-analyst-7")
+    out = str(e2e.out)
+    assert main(["lookup", "--output", out, "--id-number", raw, "--format", "json"]) == 0
+    view = json.loads(capsys.readouterr().out)
+    own = features[features["id_hash"] == holder]
+    assert view["id_hash"] == holder and view["run_date"] == RUN_DATE.isoformat()
+    assert {(c["entity_type"], c["entity_id"]) for c in view["cards"]} == set(zip(own["entity_type"], own["entity_id"], strict=True))
+    assert len({c["recipient"] for c in view["cards"] if c["entity_type"] == "SIM"}) >= 2
+    assert len({c["recipient"] for c in view["cards"] if c["entity_type"] == "ACCOUNT"}) >= 2
+    assert all(c["score"] is not None and c["risk_tier"] in ("HIGH", "MEDIUM", "NONE") for c in view["cards"])
+    # The same holder by one of their numbers, as text; the raw ID never appears in the answer.
+    card = next(c["entity_id"] for c in view["cards"] if c["entity_type"] == "SIM")
+    assert main(["lookup", "--output", out, "--card", card]) == 0
+    text = capsys.readouterr().out
+    assert "central anti-fraud desk" in text and card in text and raw not in text
+    # An unknown ID says so and exits non-zero.
+    assert main(["lookup", "--output", out, "--id-number", "110101190001011234"]) == 3
+    assert "no card under this ID" in capsys.readouterr().err
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in (e2e.out / "audit" / "lookups").rglob("*.json")]
+    mine = sorted((r for r in records if r["by"] == "desk-analyst-7"), key=lambda r: r["at"])
+    assert [(r["named_by"], r["found"]) for r in mine] == [
+        ("id_number", True), ("card", True), ("id_number", False)]
+    assert mine[0]["id_hash"] == holder and all(raw not in json.dumps(r) for r in records)
+
+
+def test_report_html_is_drawn_offline(e2e: E2E) -> None:
+    from tests.browser import colour_share, screenshot
+
+    reports = _part(e2e.out, "reports")
+    page = reports / "report.html"
+    html = page.read_text(encoding="utf-8")
+    for section in ("Lists", "Score distributions", "Reasons given most often", "Data quality",
+                    "Backtest (out of time)", "Drift of the model inputs", "Timings"):
+        assert f"<h2>{section}</h2>" in html, section
+    assert "<script" not in html and "<link" not in html
+    summary = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+    assert summary["drift"]["psi"] and all(v == 0.0 for v in summary["drift"]["psi"].values())  # trained today
+    png = screenshot(page, e2e.out / "report.png")
+    assert colour_share(png, (0x4C, 0x78, 0xA8)) > 0.0005  # the score histograms are drawn
+
+
+def test_every_output_of_the_contract_is_written(e2e: E2E) -> None:
+    """The contract's Outputs, by name: the lists, the person list, the 失信惩戒 proposals, the
+    exports, the scores and the run summary with its report (the person view: its own test)."""
+    for name in ("flagged_sims", "flagged_accounts", "flagged_persons", "disciplinary_candidates", "scores",
+                 "exports", "reports", "data_quality", "quarantine", "features"):
+        assert _part(e2e.out, name).is_dir(), name
+    reports = _part(e2e.out, "reports")
+    assert {"summary.json", "report.md", "report.html"} <= {p.name for p in reports.iterdir()}
+    summary = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
+    for key in ("inputs", "rows_quarantined", "scoring", "model", "timings_s", "drift"):
+        assert key in summary, key
+    assert (_part(e2e.out, "data_quality") / "data_docs" / "index.html").is_file()
