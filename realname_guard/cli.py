@@ -13,7 +13,7 @@ import zoneinfo
 from collections.abc import Sequence
 
 from realname_guard.config import load_config
-from realname_guard.core.config import ConfigError
+from realname_guard.core.config import Config, ConfigError
 from realname_guard.pipelines.steps import RUN_HELP, STEPS, commands
 
 STEP_COMMANDS = commands()
@@ -104,6 +104,17 @@ def _config(args: argparse.Namespace) -> tuple[object, list[str]]:
     return load_config(args.config, overrides), overrides
 
 
+def _load(args: argparse.Namespace) -> Config | None:
+    """The config the flags name, or None after saying what is wrong with it."""
+    try:
+        cfg, _ = _config(args)
+    except ConfigError as exc:
+        print(f"realname-guard: {exc}", file=sys.stderr)
+        return None
+    assert isinstance(cfg, Config)
+    return cfg
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -123,14 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return contract_main(["--check"] if args.check else [])
     if args.command == "lookup":
         return _lookup(args)
-    try:
-        cfg, _ = _config(args)
-    except ConfigError as exc:
-        print(f"realname-guard: {exc}", file=sys.stderr)
+    cfg = _load(args)
+    if cfg is None:
         return 2
-    from realname_guard.core.config import Config
-
-    assert isinstance(cfg, Config)
     try:
         if args.command == "generate":
             from realname_guard.jobs.generate import run_generate
@@ -170,14 +176,9 @@ def _lookup(args: argparse.Namespace) -> int:
     from realname_guard.jobs.lookup import HolderNotFound, audit, holder_of, lookup, render_json, render_text
 
     given_date = args.run_date
-    try:
-        cfg, _ = _config(args)
-    except ConfigError as exc:
-        print(f"realname-guard: {exc}", file=sys.stderr)
+    cfg = _load(args)
+    if cfg is None:
         return 2
-    from realname_guard.core.config import Config
-
-    assert isinstance(cfg, Config)
     by, query = next((b, q) for b, q in (("id_number", args.id_number), ("id_hash", args.id_hash),
                                          ("card", args.card)) if q)
     try:

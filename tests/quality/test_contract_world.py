@@ -27,7 +27,8 @@ def test_varied_code_formats_are_not_quarantined(spark: SparkSession, tmp_path: 
     cfg = load_config(local_dir=None, overrides=[f"run.input={tmp_path / 'input'}", f"run.run_date={AS_OF}"])
     result = ingest(spark, cfg, b"k" * 32)
     for name, q in result.quality.items():
-        assert q.rows_in > 0 or name == "labels", name
+        # A 1,000-person world may hold no listed card seller: an empty table validates all the same.
+        assert q.rows_in > 0 or name in ("labels", "disciplinary_list"), name
         assert q.rows_quarantined <= 0.005 * q.rows_in, (name, q.rows_quarantined, q.rows_in)
         assert q.rows_clean + q.rows_quarantined == q.rows_in
     for q in result.quality.values():
