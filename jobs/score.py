@@ -255,9 +255,8 @@ def report_figures(decisions: DataFrame, explained: DataFrame, history: DataFram
     thresholds, closed)."""
     bucket = F.least(F.floor(F.col("score") * SCORE_BINS), F.lit(SCORE_BINS - 1)).cast("int")
     hist: dict[str, list[int]] = {}
-    for r in (
-        decisions.where(~F.col("closed")).groupBy("entity_type", bucket.alias("b")).count().collect()
-    ):  # small: kinds x bins
+    per_bin = decisions.where(~F.col("closed")).groupBy("entity_type", bucket.alias("b")).count()
+    for r in per_bin.collect():  # small: kinds x bins
         hist.setdefault(r["entity_type"], [0] * SCORE_BINS)[int(r["b"])] = int(r["count"])
     reasons = [
         (r["code"], int(r["count"]))
