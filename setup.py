@@ -20,7 +20,7 @@ setup(
     packages=list(PACKAGE_DIR),
     package_dir=PACKAGE_DIR,
     package_data={
-        "realname_guard.conf.base": ["*.yaml"],
+        "realname_guard.conf.base": ["*.yaml", "datasets/*.yaml"],
         # The Data Docs' style sheets, scripts and fonts (scripts/vendor_data_docs.py): offline docs.
         "realname_guard.quality": ["data_docs_assets/*", "data_docs_assets/*/*", "data_docs_assets/*/*/*"],
     },

@@ -35,6 +35,11 @@ def base_dir() -> Path | Traversable:
     return resources.files("realname_guard") / "conf" / "base"
 
 
+def is_uri(path: str) -> bool:
+    """``scheme://...`` (hdfs, s3a, file, ...), as opposed to a plain local path."""
+    return "://" in path and path.split("://", 1)[0].replace("+", "").replace(".", "").replace("-", "").isalnum()
+
+
 class ConfigError(ValueError):
     """A config file or override is wrong; the message names the file and the key."""
 
@@ -322,14 +327,28 @@ class Config:
         return "/".join([self.output, *parts])
 
     @property
+    def output_is_uri(self) -> bool:
+        """The output root names a file system by scheme (hdfs://, s3a://, abfss://), not a local path."""
+        return is_uri(self.output) and not self.output.startswith("file:")
+
+    @property
     def tracking_uri(self) -> str:
         if self.run.mlflow.tracking_uri:
             return self.run.mlflow.tracking_uri
+        if self.output_is_uri:
+            raise ConfigError(f"run.output {self.output} is not a local path, so the default SQLite tracking store "
+                              "cannot live under it: set run.mlflow.tracking_uri (a tracking server, e.g. "
+                              "http://mlflow:5000, or sqlite:////local/path/mlflow.db)")
         return "sqlite:///" + str(Path(self.output_path("mlflow", "mlflow.db")).resolve())
 
     @property
     def artifact_root(self) -> str:
-        return str(Path(self.output_path("mlflow", "artifacts")).resolve())
+        """Where new experiments keep their artifacts: under the output root, as a URI there when
+        the output is one (MLflow writes hdfs:// and s3a:// artifact stores itself)."""
+        root = self.output_path("mlflow", "artifacts")
+        if is_uri(root):
+            return root
+        return str(Path(root).resolve())
 
     @property
     def run_date(self) -> dt.date:

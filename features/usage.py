@@ -104,7 +104,7 @@ def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
         "colocated_day_share": Output(
             "Share of the SIM's active days on which another SIM of the same holder was in the same region",
             unit="share",
-            zh="同证号码不同行",
+            zh="同证号码同地占比",
             description_zh="本号码活跃日中，持证人另一号码也在同一区域的天数占比",
         ),
     },

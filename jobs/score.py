@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import reduce
-from typing import Any
+from typing import Any, NamedTuple
 
 import mlflow
 from pyspark.sql import DataFrame, Window
@@ -193,21 +193,17 @@ def run_score(
             # The same list per recipient as a CSV for the desks (Excel reads the Chinese text).
             pub.stage_csv(EXPORTS, export_frame(frame), kind.recipient, f"{kind.list_name}.csv",
                           order_by=(F.col("score").desc(), kind.key))
-        pub.stage("flagged_persons", persons)
+        persons_path = pub.stage("flagged_persons", persons)
         candidates = disciplinary_candidates(
             labels, decisions.select(*CARD_KEY, "id_hash", "id_masked"), disciplinary, cfg.policy.disciplinary,
             ctx.run_date,
         )
+        candidates_path = None
         if candidates is not None:
-            candidates = candidates.select("*", F.lit(run_id).alias("run_id")).cache()
-            pub.stage(DISCIPLINARY_CANDIDATES, candidates)
-        counts = [
-            r.asDict()
-            for r in decisions.groupBy("entity_type", "recipient", "risk_tier", "action", "needs_human_review")
-            .count()
-            .collect()  # small: recipients x tiers x actions
-        ]
-        looks = report_figures(decisions, explained, history)
+            candidates_path = pub.stage(DISCIPLINARY_CANDIDATES, candidates.select("*", F.lit(run_id).alias("run_id")))
+        tally = decision_tally(decisions)
+        counts = tally_counts(tally)
+        looks = report_figures(tally, decisions, explained, history)
         thresholds_d = {"high": thresholds[0], "medium": thresholds[1], "source": cfg.policy.tiers.source,
                         "cap": cap}
         ctx.summary["scoring"] = {
@@ -216,16 +212,14 @@ def run_score(
             "thresholds": thresholds_d,
             "counts": counts,
             **looks,
-            "suppressed_after_clearing": decisions.where("suppressed").count(),
+            "suppressed_after_clearing": sum(n for k, n in tally.items() if k.suppressed),
             # Model-only listings past their re-verification deadline: they stay at REVERIFY until
             # a reviewer's decision arrives in the labels (source HUMAN_REVIEW).
-            "awaiting_review_past_deadline": decisions.where("review_overdue").count(),
-            "persons_listed": persons.count(),
+            "awaiting_review_past_deadline": sum(n for k, n in tally.items() if k.review_overdue),
+            "persons_listed": ctx.spark.read.parquet(persons_path).count(),  # what was written: no recomputation
             # Holders proposed for the 失信惩戒 list (confirmed outcomes only; the authorities decide).
-            "disciplinary_candidates": candidates.count() if candidates is not None else None,
+            "disciplinary_candidates": ctx.spark.read.parquet(candidates_path).count() if candidates_path else None,
         }
-        if candidates is not None:
-            candidates.unpersist()
         ev.unpersist()
         explained.unpersist()
     return ctx.summary["scoring"]
@@ -247,17 +241,51 @@ def kind_lists(explained: DataFrame) -> list[tuple[CardKind, DataFrame]]:
 SCORE_BINS = 50  # of the score histograms in the report
 
 
-def report_figures(decisions: DataFrame, explained: DataFrame, history: DataFrame | None) -> dict[str, Any]:
-    """What the report draws, each a small aggregate: the scores of open cards per kind in
-    ``SCORE_BINS`` bins, the reasons given most often, and how the lists changed since the
-    previous run: renewed (listed then and now), new (listed now, not then), cleared (listed then,
-    cleared since), lapsed (listed then, not now for any other reason: expired, below the
-    thresholds, closed)."""
+class TallyKey(NamedTuple):
+    """One cell of the decisions' tally: what the report and the summary count."""
+
+    entity_type: str
+    recipient: str
+    risk_tier: str
+    action: str | None
+    needs_human_review: bool
+    suppressed: bool
+    review_overdue: bool
+    listed: bool
+    closed: bool | None
+    score_bin: int
+
+
+def decision_tally(decisions: DataFrame) -> dict[TallyKey, int]:
+    """The decisions counted by every key the report needs, in one pass: a few thousand cells
+    at most (kinds x recipients x tiers x actions x flags x ``SCORE_BINS``), whatever the cards."""
     bucket = F.least(F.floor(F.col("score") * SCORE_BINS), F.lit(SCORE_BINS - 1)).cast("int")
+    keys = [f for f in TallyKey._fields if f != "score_bin"]
+    rows = decisions.groupBy(*keys, bucket.alias("score_bin")).count().collect()  # small: bounded cells
+    return {TallyKey(*[r[f] for f in TallyKey._fields]): int(r["count"]) for r in rows}
+
+
+def tally_counts(tally: dict[TallyKey, int]) -> list[dict[str, Any]]:
+    """Cards per kind, recipient, tier, measure and review flag (the report's list table)."""
+    out: dict[tuple[Any, ...], int] = {}
+    for k, n in tally.items():
+        group = (k.entity_type, k.recipient, k.risk_tier, k.action, k.needs_human_review)
+        out[group] = out.get(group, 0) + n
+    names = ("entity_type", "recipient", "risk_tier", "action", "needs_human_review")
+    return [{**dict(zip(names, g, strict=True)), "count": n} for g, n in out.items()]
+
+
+def report_figures(tally: dict[TallyKey, int], decisions: DataFrame, explained: DataFrame,
+                   history: DataFrame | None) -> dict[str, Any]:
+    """What the report draws: the scores of open cards per kind in ``SCORE_BINS`` bins and the
+    lists' size (from the tally), the reasons given most often, and how the lists changed since
+    the previous run: renewed (listed then and now), new (listed now, not then), cleared (listed
+    then, cleared since), lapsed (listed then, not now for any other reason: expired, below the
+    thresholds, closed)."""
     hist: dict[str, list[int]] = {}
-    per_bin = decisions.where(~F.col("closed")).groupBy("entity_type", bucket.alias("b")).count()
-    for r in per_bin.collect():  # small: kinds x bins
-        hist.setdefault(r["entity_type"], [0] * SCORE_BINS)[int(r["b"])] = int(r["count"])
+    for k, n in tally.items():
+        if k.closed is False:
+            hist.setdefault(k.entity_type, [0] * SCORE_BINS)[k.score_bin] += n
     reasons = [
         (r["code"], int(r["count"]))
         for r in explained.select(F.explode(F.col("reasons.code")).alias("code"))
@@ -279,7 +307,7 @@ def report_figures(decisions: DataFrame, explained: DataFrame, history: DataFram
             changes.update({k: int(row[k]) for k in ("renewed", "cleared", "lapsed")})
             changes["previous_run_date"] = str(previous)
     # New: listed now and not in the previous run's lists (a new episode, or one back after a gap).
-    changes["new"] = decisions.where("listed").count() - changes["renewed"]
+    changes["new"] = sum(n for k, n in tally.items() if k.listed) - changes["renewed"]
     return {"score_histogram": {"bins": SCORE_BINS, "open_cards": hist}, "top_reasons": reasons,
             "changes": changes}
 

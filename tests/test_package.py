@@ -24,6 +24,7 @@ def test_the_wheel_holds_realname_guard_only_and_imports_in_a_clean_venv(tmp_pat
     for folder in FOLDERS:
         assert f"realname_guard/{folder}/__init__.py" in names
     assert "realname_guard/conf/base/policy.yaml" in names and "realname_guard/jobs/submit.py" in names
+    assert "realname_guard/conf/base/datasets/sichuan2020.yaml" in names  # named declarations ship too
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "realname-guard = realname_guard.cli:main" in entry
 

@@ -66,3 +66,17 @@ def test_run_date_must_be_set() -> None:
     cfg = load_config(local_dir=None)
     with pytest.raises(ConfigError, match="--run-date"):
         _ = cfg.run_date
+
+
+def test_mlflow_locations_for_a_cluster_output() -> None:
+    local = load_config(overrides=["run.output=out/x"], local_dir=None)
+    assert local.artifact_root == str((Path.cwd() / "out/x/mlflow/artifacts").resolve())
+    assert local.tracking_uri.startswith("sqlite:////") and local.tracking_uri.endswith("out/x/mlflow/mlflow.db")
+    remote = load_config(overrides=["run.output=hdfs://nn:8020/rg", "run.mlflow.tracking_uri=http://127.0.0.1:5000"],
+                         local_dir=None)
+    assert remote.artifact_root == "hdfs://nn:8020/rg/mlflow/artifacts"  # not the driver's disk
+    assert remote.tracking_uri == "http://127.0.0.1:5000"
+    s3 = load_config(overrides=["run.output=s3a://bucket/rg/"], local_dir=None)
+    assert s3.artifact_root == "s3a://bucket/rg/mlflow/artifacts"
+    with pytest.raises(ConfigError, match="set run.mlflow.tracking_uri"):
+        _ = s3.tracking_uri
