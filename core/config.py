@@ -60,9 +60,11 @@ class RunConfig:
     timezone: str = "Asia/Shanghai"
     csv_encoding: Literal["UTF-8", "GB18030", "GBK"] = "UTF-8"
     hash_key_env: str = "REALNAME_GUARD_HASH_KEY"
-    # Rows dated after the run date: "quarantine" (an extract taken that day cannot hold them) or
-    # "ignore" (backfilling an older run date from a later extract: they wait for later runs).
-    future_rows: Literal["quarantine", "ignore"] = "quarantine"
+    # Rows dated after the run date: "quarantine" (an extract taken that day cannot hold them),
+    # "cut" (set aside and counted apart: a backfilled day from a later extract did not know them;
+    # `backfill` always cuts) or "ignore" (kept; features, training and measures still read only
+    # what the run date knew).
+    future_rows: Literal["quarantine", "cut", "ignore"] = "quarantine"
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
 
 
@@ -342,12 +344,16 @@ class Config:
         return "sqlite:///" + str(Path(self.output_path("mlflow", "mlflow.db")).resolve())
 
     @property
-    def artifact_root(self) -> str:
+    def artifact_root(self) -> str | None:
         """Where new experiments keep their artifacts: under the output root, as a URI there when
-        the output is one (MLflow writes hdfs:// and s3a:// artifact stores itself)."""
+        the output is one (MLflow writes hdfs:// and s3a:// artifact stores itself). With a
+        tracking server and a local output, None: the server's own artifact store (proxied over
+        HTTP), since the driver's disk is not where anyone else reads them."""
         root = self.output_path("mlflow", "artifacts")
         if is_uri(root):
             return root
+        if self.run.mlflow.tracking_uri and self.run.mlflow.tracking_uri.startswith(("http://", "https://")):
+            return None
         return str(Path(root).resolve())
 
     @property

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import threading
+import time
 
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
 from realname_guard.core.config import SparkConfig
+
+log = logging.getLogger("realname_guard")
 
 
 def get_spark(cfg: SparkConfig, timezone: str = "Asia/Shanghai") -> SparkSession:
@@ -54,3 +59,51 @@ def get_spark(cfg: SparkConfig, timezone: str = "Asia/Shanghai") -> SparkSession
 def default_parallelism(spark: SparkSession) -> int:
     """Cores Spark can run tasks on now (used to size XGBoost workers; STACK-NOTES #8)."""
     return max(1, int(spark.sparkContext.defaultParallelism))
+
+
+class StageProgress:
+    """While a stage runs, log every `every_s` seconds how far its Spark work has got: the tasks
+    done of the stages running now, and of all the stage's jobs so far (Spark's status tracker;
+    nothing is computed for it). A daemon thread; use as a context manager."""
+
+    def __init__(self, spark: SparkSession, label: str, job_group: str, every_s: float = 30.0) -> None:
+        self._sc = spark.sparkContext
+        self._label, self._group, self._every = label, job_group, every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"progress-{job_group}", daemon=True)
+        self._start = 0.0
+        self.reports = 0
+
+    def __enter__(self) -> StageProgress:
+        self._start = time.perf_counter()
+        if self._every > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def line(self) -> str | None:
+        """What to log now, or None when no Spark job of the stage is running."""
+        tracker = self._sc.statusTracker()
+        jobs = tracker.getJobIdsForGroup(self._group)
+        running = [s for s in (tracker.getStageInfo(i) for i in tracker.getActiveStageIds()) if s is not None]
+        if not running:
+            return None
+        done = sum(s.numCompletedTasks for s in running)
+        total = sum(s.numTasks for s in running)
+        ended = sum(1 for j in jobs if (info := tracker.getJobInfo(j)) is not None and info.status != "RUNNING")
+        return (f"{self._label}: {time.perf_counter() - self._start:.0f} s in; Spark tasks {done}/{total} of the "
+                f"{len(running)} stage(s) running; {ended} of {len(jobs)} jobs finished")
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                text = self.line()
+            except Exception:  # noqa: BLE001 - progress must never fail the run (e.g. Spark stopping)
+                return
+            if text:
+                self.reports += 1
+                log.info("%s", text)

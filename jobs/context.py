@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 from realname_guard.core.config import Config
 from realname_guard.core.io import AtomicPublisher, Fs
 from realname_guard.core.privacy import hash_key_from_env
-from realname_guard.core.spark import get_spark
+from realname_guard.core.spark import StageProgress, get_spark
 from realname_guard.core.tables import Tables
 from realname_guard.features.registry import FeatureContext
 from realname_guard.models.registry import ensure_experiment
@@ -27,6 +27,7 @@ from realname_guard.models.registry import ensure_experiment
 log = logging.getLogger("realname_guard")
 
 FEATURES = "features"  # the published feature table's dataset
+PROGRESS_EVERY_S = 30.0  # a long stage says how far it has got this often
 
 
 @dataclass
@@ -52,10 +53,12 @@ class JobContext:
         self._stage_no += 1
         log.info("[%d] %s: started", self._stage_no, name)
         # Name the stage's Spark jobs in the UI and event logs (profiling, progress on a cluster).
-        self.spark.sparkContext.setJobGroup(f"stage-{self._stage_no}", f"realname-guard {name}")
+        group = f"stage-{self._stage_no}"
+        self.spark.sparkContext.setJobGroup(group, f"realname-guard {name}")
         start = time.perf_counter()
         try:
-            yield
+            with StageProgress(self.spark, f"[{self._stage_no}] {name}", group, PROGRESS_EVERY_S):
+                yield
         finally:
             seconds = round(time.perf_counter() - start, 2)
             timings = self.summary.setdefault("timings_s", {})

@@ -135,8 +135,15 @@ def ingest(spark: SparkSession, cfg: Config, key: bytes, only: tuple[str, ...] |
         raw, report = read_contract_table(spark, located, contract, cfg.run.csv_encoding)
         result.inputs[name] = report
         specs = cfg.expectations.tables.get(name, ())
-        cutoff = cfg.run_date if cfg.run.future_rows == "quarantine" else None
-        quality = validate_table(normalise(raw, contract, cutoff), name, specs, result.ge_context, run_id=cfg.run_date.isoformat())
+        # quarantine: later rows fail the `_after_run_date` expectation; cut: they are set aside
+        # uncounted (a backfilled day did not know them); ignore: kept (features and decisions
+        # still read only what their as-of date knew).
+        mode = cfg.run.future_rows
+        cutoff = cfg.run_date if mode in ("quarantine", "cut") else None
+        quality = validate_table(
+            normalise(raw, contract, cutoff), name, specs, result.ge_context, run_id=cfg.run_date.isoformat(),
+            not_yet_known="_after_run_date" if mode == "cut" and contract.event_time is not None else None,
+        )
         result.quality[name] = quality
         result.quarantine[name] = deidentify(quality.quarantine, contract, key, keep_name=False)
         clean = deidentify(

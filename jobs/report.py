@@ -72,12 +72,16 @@ def render_report(s: dict[str, Any]) -> str:
             rows.append([name, q["format"], q["rows_in"], q["rows_clean"], q["rows_quarantined"], f"{share:.2%}"])
         lines += _table(["table", "format", "rows in", "clean", "quarantined", "share"], rows)
         for name, q in inputs.items():
-            reasons = {r: n for r, n in q.get("reason_counts", {}).items() if n}
+            reasons = {r: n for r, n in q.get("reasons", {}).items() if n}
             extra = q.get("extra_columns") or []
             absent = q.get("absent_columns") or []
-            if reasons or extra or absent:
+            later = q.get("rows_not_yet_known") or 0
+            if reasons or extra or absent or later:
                 lines += ["", f"**{name}**"]
                 lines += [f"- {n} rows: {r}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1])]
+                if later:
+                    lines.append(f"- {later} rows dated after the run date set aside as not yet known "
+                                 "(run.future_rows: cut), not counted in")
                 if extra:
                     lines.append(f"- extra columns ignored: {', '.join(extra)}")
                 if absent:

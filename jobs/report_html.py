@@ -156,7 +156,7 @@ def _quality(s: dict[str, Any]) -> list[str]:
     ax.set_xlabel("% of rows quarantined")
     out.append(f"<figure>{_svg(fig)}</figure>")
     for name, q in inputs.items():
-        reasons = {r: n for r, n in q.get("reason_counts", {}).items() if n}
+        reasons = {r: n for r, n in q.get("reasons", {}).items() if n}
         if reasons:
             items = "".join(f"<li>{n:,} rows: {html.escape(r)}</li>"
                             for r, n in sorted(reasons.items(), key=lambda kv: -kv[1]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from functools import reduce
 from typing import Any, NamedTuple
@@ -18,7 +19,7 @@ from realname_guard.features.registry import registry
 from realname_guard.jobs.context import JobContext, RunState, start_tracking
 from realname_guard.models.drift import drift
 from realname_guard.models.explain import add_reasons
-from realname_guard.models.registry import load_champion
+from realname_guard.models.registry import champion_trained_on, load_champion
 from realname_guard.models.train import predict
 from realname_guard.policy.disciplinary import disciplinary_candidates
 from realname_guard.policy.lists import apply_tiers, capped_thresholds, evidence
@@ -126,6 +127,27 @@ def read_history(ctx: JobContext) -> DataFrame | None:
     return hist.withColumn("_n", F.row_number().over(latest)).where("_n = 1").drop("_n")
 
 
+def check_trained_before(ctx: JobContext, version: str, trained_on: dt.date | None) -> None:
+    """Refuse a champion trained on a later run date than the one scored: it learned from
+    outcomes that date did not know, and a rerun of that date would not give its lists again."""
+    if trained_on is None or trained_on <= ctx.run_date:
+        return
+    mcfg = ctx.cfg.run.mlflow
+    raise ValueError(
+        f"{mcfg.model_name} version {version} (@{mcfg.alias}) was trained on {trained_on}, after the run date "
+        f"{ctx.run_date}: it learned from outcomes that date did not know. Run the whole job for {ctx.run_date} "
+        "(realname-guard run), or backfill the dates in order (realname-guard backfill --from ... --to ...)"
+    )
+
+
+def preflight(ctx: JobContext) -> None:
+    """Before a run that scores without training: the champion exists and is not from the future."""
+    start_tracking(ctx)
+    found = champion_trained_on(ctx.cfg.run.mlflow)
+    if found is not None:  # none at all: loading it says so, with the store it looked in
+        check_trained_before(ctx, *found)
+
+
 def run_score(
     ctx: JobContext, features: DataFrame, labels: DataFrame | None, disciplinary: DataFrame | None = None
 ) -> dict[str, Any]:
@@ -134,6 +156,7 @@ def run_score(
     with ctx.stage("score"):
         start_tracking(ctx)
         champion = load_champion(cfg.run.mlflow)
+        check_trained_before(ctx, champion.version, champion.trained_on)
         if "backtest" not in ctx.summary:  # scoring alone: the report shows the champion's backtest
             ctx.summary["backtest"] = champion_backtest(champion.run_id)
         cols = list(champion.feature_cols)

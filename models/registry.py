@@ -9,6 +9,7 @@ also as tags on the registered version.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import logging
 import math
@@ -53,6 +54,7 @@ class LoadedModel:
     name: str
     version: str
     run_id: str
+    trained_on: dt.date | None = None  # the training run's run date (its param run_date), if it logged one
 
 
 def pip_requirements() -> list[str]:
@@ -66,18 +68,19 @@ def pip_requirements() -> list[str]:
     return reqs
 
 
-def ensure_experiment(name: str, artifact_location: str) -> str:
+def ensure_experiment(name: str, artifact_location: str | None) -> str:
     """Id of experiment `name`, creating it with an explicit artifact location if it is new.
 
     With a SQLite store, an experiment created without one puts artifacts under ``./mlruns`` of
-    the working directory (STACK-NOTES #5). An existing experiment keeps its location.
+    the working directory (STACK-NOTES #5). None leaves the location to a tracking server (its
+    ``--artifacts-destination``). An existing experiment keeps its location.
     """
     client = MlflowClient()
     existing = client.get_experiment_by_name(name)
     if existing is not None:
         if existing.lifecycle_stage == "deleted":
             client.restore_experiment(existing.experiment_id)
-        if existing.artifact_location.rstrip("/") not in (
+        if artifact_location is not None and existing.artifact_location.rstrip("/") not in (
             artifact_location.rstrip("/"),
             "file://" + artifact_location.rstrip("/"),
         ):
@@ -164,6 +167,18 @@ def _model_params(model: SparkXGBClassifierModel, cfg: ModelConfig) -> dict[str,
     return params
 
 
+def champion_trained_on(mlflow_cfg: MlflowConfig) -> tuple[str, dt.date | None] | None:
+    """(version, the run date its training run logged) of ``<name>@<alias>``, or None if there is
+    no such alias yet. Reads the registry only: no model is loaded."""
+    client = MlflowClient()
+    try:
+        version = client.get_model_version_by_alias(mlflow_cfg.model_name, mlflow_cfg.alias)
+    except mlflow.exceptions.MlflowException:
+        return None
+    trained = client.get_run(version.run_id).data.params.get("run_date") if version.run_id else None
+    return str(version.version), dt.date.fromisoformat(trained) if trained else None
+
+
 def load_champion(mlflow_cfg: MlflowConfig) -> LoadedModel:
     """Load ``models:/<name>@<alias>`` with its features, thresholds and provenance."""
     client = MlflowClient()
@@ -183,6 +198,7 @@ def load_champion(mlflow_cfg: MlflowConfig) -> LoadedModel:
     for key, value in (version.tags or {}).items():  # tags win: they can be revised without retraining
         if key.startswith(THRESHOLD_TAG_PREFIX):
             thresholds[key[len(THRESHOLD_TAG_PREFIX) :]] = _parse_threshold(value)
+    trained = client.get_run(version.run_id).data.params.get("run_date") if version.run_id else None
     log.info(
         "loaded %s version %s (@%s, run %s)",
         mlflow_cfg.model_name,
@@ -197,4 +213,5 @@ def load_champion(mlflow_cfg: MlflowConfig) -> LoadedModel:
         name=mlflow_cfg.model_name,
         version=str(version.version),
         run_id=version.run_id or "",
+        trained_on=dt.date.fromisoformat(trained) if trained else None,
     )

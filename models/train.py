@@ -155,14 +155,33 @@ def fit(
             missing=float("nan"),
             seed=cfg.seed,
             scale_pos_weight=scale_pos_weight,
+            # The per-round evaluation goes to the log (debug level: the log file), not the
+            # workers' stdout, which in local mode is the console.
+            verbose=False,
             **params,
         )
         model = estimator.fit(data)
     finally:
         data.unpersist()
     best = model.get_booster().attr("best_iteration")
+    log_rounds(model)
     log.info("xgboost stopped with best_iteration=%s of %d", best, cfg.xgb.n_estimators)
     return model
+
+
+def log_rounds(model: SparkXGBClassifierModel) -> None:
+    """Each round's evaluation at debug level; the first and last at info."""
+    summary = getattr(model, "training_summary", None)
+    if summary is None:
+        return
+    for part, history in (("training", summary.train_objective_history),
+                          ("validation", summary.validation_objective_history)):
+        for metric, values in history.items():
+            for i, v in enumerate(values):
+                log.debug("xgboost round %d: %s %s %.6f", i, part, metric, v)
+            if values:
+                log.info("xgboost %s %s: %.5f after round 0, %.5f after round %d", part, metric, values[0],
+                         values[-1], len(values) - 1)
 
 
 def scoring_model(model: SparkXGBClassifierModel) -> SparkXGBClassifierModel:

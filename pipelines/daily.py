@@ -19,6 +19,7 @@ from realname_guard.core.config import Config
 from realname_guard.jobs.context import JobContext, RunState, open_context, to_json
 from realname_guard.jobs.report import render_report
 from realname_guard.jobs.report_html import render_html
+from realname_guard.jobs.score import preflight
 from realname_guard.jobs.validate import read_labels
 from realname_guard.pipelines.steps import BY_NAME, NAMES, RUN, ordered
 from realname_guard.quality.expectations import check_specs
@@ -59,6 +60,8 @@ def run_pipeline(cfg: Config, steps: Sequence[str]) -> dict[str, Any]:
     ctx.summary["steps"] = list(steps)
     state = RunState(ctx)
     try:
+        if "score" in order and "train" not in order:
+            preflight(ctx)  # a champion from a later date fails here, before minutes of features
         try:
             _job("validate")(ctx, state) if "validate" in order else read_labels(ctx, state)
         except DataQualityError as exc:

@@ -48,9 +48,11 @@ def tier(score: Column, high: float, medium: float) -> Column:
     return F.when(score >= high, "HIGH").when(score >= medium, "MEDIUM").otherwise("NONE")
 
 
-def label_state(labels: DataFrame | None, entities: DataFrame) -> DataFrame:
+def label_state(labels: DataFrame | None, entities: DataFrame, run_date: dt.date | None = None) -> DataFrame:
     """Per card: when misuse was confirmed (on the card, or on its holder), complained of, upheld
-    by a reviewer, or cleared, as of the labels given.
+    by a reviewer, or cleared, as of the labels given; with `run_date`, only labels whose local day
+    is on or before it (an outcome that arrived later cannot inform that day's measure, whatever
+    ``run.future_rows`` kept).
 
     Card labels apply to their card; PERSON labels (entity_id = id_hash) to every card of the
     holder. Returns entity_type, entity_id, confirmed_at, holder_confirmed_at, complaint_at,
@@ -61,6 +63,8 @@ def label_state(labels: DataFrame | None, entities: DataFrame) -> DataFrame:
     empty = keys.select("entity_type", "entity_id", *[F.lit(None).cast("timestamp").alias(c) for c in times])
     if labels is None:
         return empty
+    if run_date is not None:
+        labels = labels.where(F.to_date(F.col("label_time").cast("timestamp")) <= F.lit(run_date))
     card = labels.where(F.col("entity_type").isin(*kind_names())).select(
         "entity_type", "entity_id", "label", "label_time", "source", F.lit(False).alias("of_holder")
     )
@@ -98,7 +102,7 @@ def evidence(
     Cache the result: :func:`capped_thresholds` and :func:`apply_tiers` both read it.
     """
     today = F.lit(run_date)
-    state = label_state(labels, scored)
+    state = label_state(labels, scored, run_date)
     df = scored.join(state, ["entity_type", "entity_id"], "left")
     prev = {
         "first_flagged_date_prev": "date",

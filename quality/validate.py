@@ -74,6 +74,7 @@ class TableQuality:
     reason_counts: dict[str, int]
     expectations: list[dict[str, Any]]
     ge_success: bool
+    rows_not_yet_known: int = 0  # dated after the run date and set aside (run.future_rows: cut)
     _cached: DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -92,6 +93,7 @@ class TableQuality:
             "rows_clean": self.rows_clean,
             "rows_quarantined": self.rows_quarantined,
             "bad_row_share": self.bad_row_share,
+            "rows_not_yet_known": self.rows_not_yet_known,
             "reasons": dict(self.reason_counts),
             "ge_success": self.ge_success,
             "expectations": [dict(e) for e in self.expectations],
@@ -245,9 +247,13 @@ def validate_table(
     context: AbstractDataContext,
     *,
     run_id: str | None = None,
+    not_yet_known: str | None = None,
 ) -> TableQuality:
     """Run the table's GE suite and split its rows into clean and quarantine (with reasons).
 
+    Rows whose boolean column `not_yet_known` is true (dated after the run date, in a backfill)
+    are set aside first: they are neither validated nor counted in, only counted apart, so that
+    rows in = clean + quarantined holds for the rows the run date knows.
     The annotated frame is cached once and serves GE's metric jobs, the counts and the two
     outputs; counts are Spark aggregates (one small row is collected).
     """
@@ -255,15 +261,19 @@ def validate_table(
     _check_specs_against(df, table_name, specs)
     definition = _register(context, table_name, specs)
 
-    annotated = annotate(df, table_name, specs).persist(StorageLevel.MEMORY_AND_DISK)
+    cached = annotate(df, table_name, specs).persist(StorageLevel.MEMORY_AND_DISK)
+    later = F.lit(False) if not_yet_known is None else F.coalesce(F.col(not_yet_known), F.lit(False))
+    known = ~later
     reasons = list(dict.fromkeys(reason_text(s) for s in specs if s.level == "row"))
     bad = F.size(REASONS) > 0
-    aggs = [F.count(F.lit(1)).alias("rows_in"), F.count_if(bad).alias("rows_quarantined")]
-    aggs += [F.count_if(F.array_contains(REASONS, r)).alias(f"r{i}") for i, r in enumerate(reasons)]
-    counts = annotated.agg(*aggs).first()
+    aggs = [F.count_if(known).alias("rows_in"), F.count_if(bad & known).alias("rows_quarantined"),
+            F.count_if(later).alias("rows_later")]
+    aggs += [F.count_if(F.array_contains(REASONS, r) & known).alias(f"r{i}") for i, r in enumerate(reasons)]
+    counts = cached.agg(*aggs).first()
     assert counts is not None
     rows_in, rows_bad = int(counts["rows_in"]), int(counts["rows_quarantined"])
     reason_counts = {r: int(counts[f"r{i}"]) for i, r in enumerate(reasons)}
+    annotated = cached if not_yet_known is None else cached.filter(known)
 
     ge_run_id = RunIdentifier(run_name=run_id) if run_id else None
     results = definition.run(
@@ -283,7 +293,8 @@ def validate_table(
         reason_counts=reason_counts,
         expectations=expectations,
         ge_success=bool(results.success),
-        _cached=annotated,
+        rows_not_yet_known=int(counts["rows_later"]),
+        _cached=cached,
     )
     logger.info(
         "quality %s: %d rows in, %d quarantined (%.2f%%); GE suite %s",
@@ -296,4 +307,7 @@ def validate_table(
     for reason, count in reason_counts.items():
         if count:
             logger.info("quality %s: %d rows: %s", table_name, count, reason)
+    if quality.rows_not_yet_known:
+        logger.info("quality %s: %d rows dated after the run date set aside (not yet known)",
+                    table_name, quality.rows_not_yet_known)
     return quality

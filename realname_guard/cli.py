@@ -23,6 +23,8 @@ HELP = {
     "generate": "write a synthetic world (every input table + ground truth) for demos, tests and benchmarks",
     **{step.name: step.help for step in STEPS},
     "run": RUN_HELP,
+    "backfill": "the whole job for every date from --from to --to, in order; each date cuts the rows and labels "
+    "dated after it (run.future_rows: cut) and trains on the first date and every --train-every dates after it",
     "evaluate": "measure a run's lists against a generated world's ground truth (recall per typology)",
     "lookup": "the person view (一证通查) for the central desk: every card of one holder across operators and "
     "banks, with score, tier, measure, reasons and listing history; every lookup is audited",
@@ -48,7 +50,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", metavar="DIR", help="output root for lists, reports, MLflow (run.output)")
     p.add_argument("--run-date", metavar="YYYY-MM-DD", help="as-of date of the run (default: today, China time)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override any config key")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging on the console too")
+    p.add_argument("--log-file", metavar="FILE",
+                   help="also write the whole log, debug level (each training round included), to FILE")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "backtest":
             p.add_argument("--horizon", type=int, metavar="DAYS",
                            help="days between the backtest's as-of date and the run date (model.backtest.horizon_days)")
+        if name == "backfill":
+            p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", required=True, help="first run date")
+            p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", required=True, help="last run date (included)")
+            p.add_argument("--train-every", type=int, default=1, metavar="N",
+                           help="train on the first date and every N dates after it; the others are scored by the "
+                           "last champion trained (default 1: every date, like the daily job; 0: never, score with "
+                           "the registry's champion, which must not be trained after --from)")
         if name == "evaluate":
             p.add_argument("--truth", metavar="DIR", required=True, help="the world's truth/ folder")
         if name in ("train-table", "score-table"):
@@ -124,11 +135,7 @@ def _load(args: argparse.Namespace) -> Config | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    _logging(args.verbose, args.log_file)
     for noisy in ("py4j", "great_expectations", "mlflow", "alembic", "urllib3", "XGBoost-PySpark"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "catalogue":
@@ -143,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _lookup(args)
     if args.command in ("train-table", "score-table"):
         return _table(args)
+    if args.command == "backfill":
+        return _backfill(args)
     cfg = _load(args)
     if cfg is None:
         return 2
@@ -178,6 +187,71 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print_outcome(summary)
     return 0
+
+
+def _logging(verbose: bool, log_file: str | None) -> None:
+    """Info (debug with -v) on the console; everything, debug included, in the log file if given."""
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    root = logging.getLogger()
+    if any(getattr(h, "_realname_guard", False) for h in root.handlers):
+        return  # already set up (main called twice in one process, as the tests do)
+    console = logging.StreamHandler()
+    console.setLevel(logging.DEBUG if verbose else logging.INFO)
+    console.setFormatter(fmt)
+    handlers: list[logging.Handler] = [console]
+    if log_file:
+        to_file = logging.FileHandler(log_file, encoding="utf-8")
+        to_file.setLevel(logging.DEBUG)
+        to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handlers.append(to_file)
+    for h in handlers:
+        h._realname_guard = True  # type: ignore[attr-defined]
+        root.addHandler(h)
+    root.setLevel(logging.DEBUG if verbose or log_file else logging.INFO)
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    """Run the dates in order; one line per date as it finishes, and where its outputs are."""
+    from realname_guard.pipelines.backfill import BackfillError, backfill_dates, run_backfill, steps_for
+
+    if args.run_date:
+        print("realname-guard backfill: the dates come from --from and --to; drop --run-date", file=sys.stderr)
+        return 2
+    try:
+        start, end = (_date(f"--{flag}", value) for flag, value in (("from", args.date_from), ("to", args.date_to)))
+        dates = backfill_dates(start, end)
+        steps_for(0, args.train_every)
+    except ConfigError as exc:
+        print(f"realname-guard backfill: {exc}", file=sys.stderr)
+        return 2
+    args.run_date = start.isoformat()
+    cfg = _load(args)
+    if cfg is None:
+        return 2
+    print(f"realname-guard backfill: {len(dates)} run dates, {start} to {end}, training every "
+          f"{args.train_every or 'no'} date(s); rows and labels dated after each date are cut")
+
+    def done(day: dt.date, summary: dict[str, object]) -> None:
+        published = summary.get("published") or {}
+        assert isinstance(published, dict)
+        where = published.get("reports")
+        print(f"  {day} {summary.get('status')}" + (f"  (report {where}/report.md)" if where else ""), flush=True)
+
+    try:
+        run_backfill(cfg, start, end, args.train_every, on_date=done)
+    except BackfillError as exc:
+        logging.getLogger("realname_guard").debug("failure", exc_info=True)
+        print(f"realname-guard backfill: FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(f"\nrealname-guard: backfill {start} to {end} done; outputs under {cfg.output}/<name>/run_date=<D>/")
+    return 0
+
+
+def _date(flag: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{flag} {value!r}: expected YYYY-MM-DD") from None
 
 
 def _lookup(args: argparse.Namespace) -> int:

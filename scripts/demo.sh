@@ -14,7 +14,8 @@ rm -rf "$dir"
 echo "demo: generating a ${persons}-person world as of ${run_date} ..."
 $bin/realname-guard generate --output "$dir/world" --persons "$persons" --run-date "$run_date"
 echo "demo: running the whole job (validate -> features -> train -> score -> publish) ..."
-$bin/realname-guard run --input "$dir/world/input" --output "$dir/out" --run-date "$run_date"
+mkdir -p "$dir"
+$bin/realname-guard run --input "$dir/world/input" --output "$dir/out" --run-date "$run_date" --log-file "$dir/run.log"
 echo "demo: checking the lists against the world's ground truth ..."
 $bin/realname-guard evaluate --output "$dir/out" --truth "$dir/world/truth" --run-date "$run_date"
 out=$(cd "$dir/out" && pwd)
@@ -45,6 +46,7 @@ demo finished in $(( $(date +%s) - start )) s. Everything is under $out:
   report:      $out/reports/run_date=$run_date/report.html  (also report.md; machine-readable: summary.json)
   data docs:   $out/data_quality/run_date=$run_date/data_docs/index.html
   quarantine:  $out/quarantine/run_date=$run_date/table=*/
+  log:         $(cd "$dir" && pwd)/run.log  (debug level: every stage, every training round)
   MLflow:      $out/mlflow/mlflow.db  (artifacts in $out/mlflow/artifacts)
   open the MLflow UI:
     $bin/mlflow ui --backend-store-uri sqlite:///$out/mlflow/mlflow.db --port 5000

@@ -76,6 +76,9 @@ def test_mlflow_locations_for_a_cluster_output() -> None:
                          local_dir=None)
     assert remote.artifact_root == "hdfs://nn:8020/rg/mlflow/artifacts"  # not the driver's disk
     assert remote.tracking_uri == "http://127.0.0.1:5000"
+    served = load_config(overrides=["run.output=out/x", "run.mlflow.tracking_uri=http://127.0.0.1:5000"],
+                         local_dir=None)
+    assert served.artifact_root is None  # the server's artifact store, not the driver's disk
     s3 = load_config(overrides=["run.output=s3a://bucket/rg/"], local_dir=None)
     assert s3.artifact_root == "s3a://bucket/rg/mlflow/artifacts"
     with pytest.raises(ConfigError, match="set run.mlflow.tracking_uri"):

@@ -46,7 +46,7 @@ def test_lists_sum_per_recipient_and_count_reviews() -> None:
 
 def test_quality_backtest_and_warning_against_the_baseline() -> None:
     inputs = {"labels": {"format": "parquet", "rows_in": 200, "rows_clean": 150, "rows_quarantined": 50,
-                         "reason_counts": {"label: not in {0, 1}": 50}, "extra_columns": ["note"]}}
+                         "reasons": {"label: not in {0, 1}": 50}, "extra_columns": ["note"]}}
     backtest = {
         "start": "2026-06-16", "end": "2026-06-30", "chosen": "configured", "beats_baseline": False,
         "candidates": [{"name": "configured", "metrics": {"positives": 40.0, "average_precision": 0.5},

@@ -34,7 +34,7 @@ def summary() -> dict[str, Any]:
         },
         "inputs": {
             "sim_registrations": {"format": "parquet", "rows_in": 1000, "rows_clean": 990, "rows_quarantined": 10,
-                                  "reason_counts": {"id_number: not a valid ID number": 10}},
+                                  "reasons": {"id_number: not a valid ID number": 10}},
             "labels": {"format": "parquet", "rows_in": 50, "rows_clean": 50, "rows_quarantined": 0},
         },
         "backtest": {"start": "2026-06-16", "end": "2026-06-30", "chosen": "configured", "beats_baseline": True,

@@ -228,6 +228,12 @@ def test_quarantined_plus_clean_equals_input(e2e: E2E, spark: SparkSession) -> N
     invalid = sum(1 for r in dirty if r["kind"] == "invalid")
     caught = inputs["sim_registrations"]["rows_quarantined"] + inputs["bank_accounts"]["rows_quarantined"]
     assert caught >= invalid * 0.9
+    # The report names every reason the run quarantined rows for, with its count.
+    report = (_part(e2e.out, "reports") / "report.md").read_text(encoding="utf-8")
+    named = [(n, r) for q in inputs.values() for r, n in q["reasons"].items() if n]
+    assert named
+    for n, reason in named:
+        assert f"- {n} rows: {reason}" in report
 
 
 def test_mlflow_holds_the_run_and_the_champion(e2e: E2E) -> None:

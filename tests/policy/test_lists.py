@@ -177,6 +177,42 @@ def test_no_history_and_no_labels(spark: SparkSession) -> None:
                                                     "entity_id STRING, risk_tier STRING, action STRING, listed BOOLEAN"))
 
 
+def test_labels_after_the_run_date_are_not_read(spark: SparkSession) -> None:
+    """A backfilled day (or a run with run.future_rows=ignore) sees outcomes that arrived later in
+    the labels table; none of them may revoke or clear a card on that day."""
+    scored = spark.createDataFrame(
+        [_row("revoked-later", 0.1), _row("cleared-later", 0.9), _row("holder-later", 0.1, holder="Q"),
+         _row("same-day", 0.1)],
+        SCORED,
+    )
+    t = dt.datetime
+    labels = spark.createDataFrame(
+        [
+            ("SIM", "revoked-later", 1, t(2026, 7, 1, 0, 5), "POLICE_NOTICE"),
+            ("SIM", "cleared-later", 0, t(2026, 7, 3), "REVERIFY_PASSED"),
+            ("PERSON", "Q", 1, t(2026, 7, 2), "POLICE_NOTICE"),
+            ("SIM", "same-day", 1, t(2026, 6, 30, 23, 50), "POLICE_NOTICE"),
+        ],
+        LABELS,
+    )
+    got = decide(scored, labels, None, (0.8, 0.5), CFG, D).select("entity_id", "risk_tier", "action", "rule_hits")
+    expected = spark.createDataFrame(
+        [
+            ("revoked-later", "NONE", None, []),
+            ("cleared-later", "HIGH", "REVERIFY", []),
+            ("holder-later", "NONE", None, []),
+            ("same-day", "HIGH", "REVOKE", ["CONFIRMED_MISUSE"]),
+        ],
+        "entity_id STRING, risk_tier STRING, action STRING, rule_hits ARRAY<STRING>",
+    )
+    assertDataFrameEqual(got, expected)
+    # The next day, the same labels do count.
+    later = decide(scored, labels, None, (0.8, 0.5), CFG, dt.date(2026, 7, 3)).select("entity_id", "action")
+    assert dict(later.collect()) == {  # four literal rows
+        "revoked-later": "REVOKE", "cleared-later": None, "holder-later": "REVERIFY", "same-day": "REVOKE"
+    }
+
+
 def _population(spark: SparkSession, n: int, closed_every: int = 0):  # type: ignore[no-untyped-def]
     """`n` open SIMs scored 0.000 .. 0.999 (score = i / n), plus closed ones if asked."""
     rows = [
