@@ -190,24 +190,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _logging(verbose: bool, log_file: str | None) -> None:
-    """Info (debug with -v) on the console; everything, debug included, in the log file if given."""
+    """Info (debug with -v) on the console; everything, debug included, in the log file if given.
+
+    Like ``logging.basicConfig``, the console handler is added only when nobody configured logging
+    before (a scheduler, a test runner or a notebook keeps its own)."""
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     root = logging.getLogger()
-    if any(getattr(h, "_realname_guard", False) for h in root.handlers):
-        return  # already set up (main called twice in one process, as the tests do)
-    console = logging.StreamHandler()
-    console.setLevel(logging.DEBUG if verbose else logging.INFO)
-    console.setFormatter(fmt)
-    handlers: list[logging.Handler] = [console]
+    handlers: list[logging.Handler] = []
+    if not root.handlers:
+        console = logging.StreamHandler()
+        console.setLevel(logging.DEBUG if verbose else logging.INFO)
+        console.setFormatter(fmt)
+        handlers.append(console)
     if log_file:
         to_file = logging.FileHandler(log_file, encoding="utf-8")
         to_file.setLevel(logging.DEBUG)
         to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handlers.append(to_file)
     for h in handlers:
-        h._realname_guard = True  # type: ignore[attr-defined]
         root.addHandler(h)
-    root.setLevel(logging.DEBUG if verbose or log_file else logging.INFO)
+    if handlers:
+        root.setLevel(logging.DEBUG if verbose or log_file else logging.INFO)
 
 
 def _backfill(args: argparse.Namespace) -> int:

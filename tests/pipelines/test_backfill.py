@@ -8,7 +8,11 @@ extract it had then (the rows dated up to it), with the listings of the days bef
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,21 +22,19 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
 from mlflow import MlflowClient
-from pyspark.sql import SparkSession
 
 from realname_guard.cli import main as cli_main
-from realname_guard.config import load_config
-from realname_guard.core.config import Config, ConfigError
+from realname_guard.core.config import ConfigError
 from realname_guard.core.contract import TABLES
 from realname_guard.core.generator_config import GeneratorConfig
 from realname_guard.core.kinds import kinds
 from realname_guard.generator.world import generate_world
-from realname_guard.pipelines.backfill import BackfillError, backfill_dates, run_backfill, steps_for
-from realname_guard.pipelines.daily import run_pipeline
+from realname_guard.pipelines.backfill import backfill_dates, steps_for
 from tests.tracking_server import tracking_server
 
 pytestmark = pytest.mark.slow
 
+ROOT = Path(__file__).resolve().parents[2]
 LAST = dt.date(2026, 6, 30)
 DATES = [LAST - dt.timedelta(days=2), LAST - dt.timedelta(days=1), LAST]
 OVERRIDES = [
@@ -45,10 +47,15 @@ OVERRIDES = [
 ]
 
 
-def _config(world: Path, out: Path, day: dt.date, tracking: str) -> Config:
-    return load_config(local_dir=None, overrides=[
-        f"run.input={world}", f"run.output={out}", f"run.run_date={day}", f"run.mlflow.tracking_uri={tracking}",
-        *OVERRIDES])
+def _overrides(world: Path, out: Path, day: dt.date, tracking: str) -> list[str]:
+    return [f"run.input={world}", f"run.output={out}", f"run.run_date={day}", f"run.mlflow.tracking_uri={tracking}",
+            *OVERRIDES]
+
+
+def _spark_app(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
+    """A command in a Spark application of its own: five runs must not crowd the test session's JVM."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
 
 
 def _extract_as_of(world: Path, dest: Path, day: dt.date) -> None:
@@ -105,7 +112,7 @@ def test_backfill_help_and_bad_dates(capsys: pytest.CaptureFixture[str]) -> None
     assert "drop --run-date" in capsys.readouterr().err
 
 
-def test_each_backfilled_date_equals_its_daily_run(spark: SparkSession, tmp_path: Path) -> None:
+def test_each_backfilled_date_equals_its_daily_run(tmp_path: Path) -> None:
     """Over a tracking server, as teams run MLflow: the job logs and registers over HTTP, the
     server keeps the artifacts, and scoring loads the champion from it."""
     with tracking_server(tmp_path / "mlflow-server") as (uri, served):
@@ -120,7 +127,13 @@ def _backfill_and_compare(tmp_path: Path, uri: str) -> None:
     world = tmp_path / "world" / "input"
     backfilled = tmp_path / "backfill"
     # Train on the first date only: the later two are scored by its champion.
-    summaries = run_backfill(_config(world, backfilled, DATES[0], uri), DATES[0], DATES[-1], train_every=3)
+    proc = _spark_app(["-m", "realname_guard.cli", "backfill", "--from", str(DATES[0]), "--to", str(DATES[-1]),
+                       "--train-every", "3", "--input", str(world), "--output", str(backfilled),
+                       f"run.mlflow.tracking_uri={uri}", *OVERRIDES], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "backfill 2026-06-28 to 2026-06-30 done" in proc.stdout
+    summaries = [json.loads((backfilled / "reports" / f"run_date={d}" / "summary.json").read_text("utf-8"))
+                 for d in DATES]
     assert [s["status"] for s in summaries] == ["succeeded"] * 3
     champion = MlflowClient(uri).get_model_version_by_alias("realname-guard", "champion")
     assert MlflowClient(uri).get_run(champion.run_id).info.artifact_uri.startswith("mlflow-artifacts:")
@@ -132,17 +145,21 @@ def _backfill_and_compare(tmp_path: Path, uri: str) -> None:
         "rows_quarantined"]
     assert summaries[-1]["inputs"]["sim_activity"]["rows_not_yet_known"] == 0
 
+    # The daily run of each later date: that day's extract, the earlier days' outputs (and champion).
+    jobs = []
+    for day in DATES[1:]:
+        shutil.copytree(backfilled, tmp_path / f"daily-{day}", ignore=_from_date(day))
+        _extract_as_of(world, tmp_path / f"extract-{day}", day)
+        jobs.append({"steps": ["validate", "features", "score"],
+                     "overrides": _overrides(tmp_path / f"extract-{day}", tmp_path / f"daily-{day}", day, uri)})
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
+    proc = _spark_app(["-m", "tests.pipelines.run_steps", str(tmp_path / "jobs.json")], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     listed = 0
     for day in DATES[1:]:
-        # The daily run of `day`: that day's extract, the earlier days' outputs (and champion).
-        daily = tmp_path / f"daily-{day}"
-        shutil.copytree(backfilled, daily, ignore=_from_date(day))
-        _extract_as_of(world, tmp_path / f"extract-{day}", day)
-        summary = run_pipeline(_config(tmp_path / f"extract-{day}", daily, day, uri), ("validate", "features", "score"))
-        assert summary["status"] == "succeeded"
         for name in [k.list_name for k in kinds()] + ["flagged_persons", "scores"]:
             got = _rows(backfilled / name / f"run_date={day}")
-            want = _rows(daily / name / f"run_date={day}")
+            want = _rows(tmp_path / f"daily-{day}" / name / f"run_date={day}")
             assert got == want, f"{name} on {day}: the backfill differs from the daily run"
             listed += len(got) if name.startswith("flagged_") else 0
     assert listed > 0  # the comparison compared lists, not two empty folders
@@ -150,6 +167,8 @@ def _backfill_and_compare(tmp_path: Path, uri: str) -> None:
     # Backfilling a day before the champion's training date with it would list from outcomes
     # that day did not know: the run refuses before it starts, and says what to run instead.
     before = DATES[0] - dt.timedelta(days=1)
-    with pytest.raises(BackfillError, match=f"trained on {DATES[0]}, after the run date {before}"):
-        run_backfill(_config(world, backfilled, before, uri), before, before, train_every=0)
-
+    proc = _spark_app(["-m", "realname_guard.cli", "backfill", "--from", str(before), "--to", str(before),
+                       "--train-every", "0", "--input", str(world), "--output", str(backfilled),
+                       f"run.mlflow.tracking_uri={uri}", *OVERRIDES], tmp_path)
+    assert proc.returncode == 1
+    assert f"trained on {DATES[0]}, after the run date {before}" in proc.stderr

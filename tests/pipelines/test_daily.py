@@ -46,23 +46,21 @@ class E2E:
 
 
 def _config(world: Path, out: Path) -> Config:
-    return load_config(
-        local_dir=None,
-        overrides=[
-            f"run.input={world / 'input'}",
-            f"run.output={out}",
-            f"run.run_date={RUN_DATE}",
-            "spark.shuffle_partitions=2",
-            "model.xgb.n_estimators=80",
-            "model.min_positives=10",
-            # One tuning candidate beside the configured setting (the grid is the same code).
-            "model.tuning.candidates=[{name: labelled-only, negatives_per_positive: 0}]",
-            # A tiny world's 80-tree model scores lower than the 20k-world model the defaults
-            # were set on (conf/base/policy.yaml), so the test lists from 0.5 / 0.8.
-            "policy.tiers.medium=0.5",
-            "policy.tiers.high=0.8",
-        ],
-    )
+    return load_config(local_dir=None, overrides=[
+        f"run.input={world / 'input'}", f"run.output={out}", f"run.run_date={RUN_DATE}", *OVERRIDES])
+
+
+OVERRIDES = [
+    "spark.shuffle_partitions=2",
+    "model.xgb.n_estimators=80",
+    "model.min_positives=10",
+    # One tuning candidate beside the configured setting (the grid is the same code).
+    "model.tuning.candidates=[{name: labelled-only, negatives_per_positive: 0}]",
+    # A tiny world's 80-tree model scores lower than the 20k-world model the defaults
+    # were set on (conf/base/policy.yaml), so the test lists from 0.5 / 0.8.
+    "policy.tiers.medium=0.5",
+    "policy.tiers.high=0.8",
+]
 
 
 @pytest.fixture(scope="module")
@@ -370,3 +368,4 @@ def test_every_output_of_the_contract_is_written(e2e: E2E) -> None:
     for key in ("inputs", "rows_quarantined", "scoring", "timings_s", "drift"):
         assert key in summary, key
     assert (_part(e2e.out, "data_quality") / "data_docs" / "index.html").is_file()
+
