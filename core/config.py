@@ -167,6 +167,7 @@ class Candidate:
     n_estimators: int | None = Field(default=None, ge=1)
     learning_rate: float | None = Field(default=None, gt=0)
     older_labels: Literal["oldest", "drop", "unaffected", "untouched"] | None = None
+    views: bool | None = None  # false: one classifier over every input instead of model.views
 
 
 @dataclass(frozen=True, config=STRICT)
@@ -215,6 +216,23 @@ class ModelConfig:
     min_positives: int = Field(default=20, ge=1)
     reasons_top_k: int = Field(default=3, ge=1, le=10)
     register: bool = True  # register the trained model and move the alias to it
+    # One classifier per view of the evidence, the score their noisy-OR (models.train.ViewEnsemble):
+    # view name -> the feature families (feature modules) it reads. None or empty: one classifier
+    # over every input. Every enabled feature's family must be in some view.
+    views: dict[str, tuple[str, ...]] | None = None
+
+    @field_validator("views")
+    @classmethod
+    def _views_disjoint(cls, value: dict[str, tuple[str, ...]] | None) -> dict[str, tuple[str, ...]] | None:
+        seen: dict[str, str] = {}
+        for view, families in (value or {}).items():
+            if not families:
+                raise ValueError(f"view {view!r} names no feature family")
+            for fam in families:
+                if fam in seen:
+                    raise ValueError(f"feature family {fam!r} is in two views: {seen[fam]!r} and {view!r}")
+                seen[fam] = view
+        return value
 
 
 @dataclass(frozen=True, config=STRICT)

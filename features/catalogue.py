@@ -13,7 +13,7 @@ from pathlib import Path
 
 from realname_guard.core.tables import contract_name
 from realname_guard.features.network import OPTIONAL_NEEDS
-from realname_guard.features.registry import FeatureDef, registry
+from realname_guard.features.registry import FeatureDef, family, registry
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "features.md"
 
@@ -29,6 +29,47 @@ other kind of card unless stated). A group whose source tables were not delivere
 its columns are missing. Everything is computed as of the run date: registrations up to it, usage
 and transactions over the activity window ending on it, labels known by its end.
 """
+
+
+# Which signal each misuse typology rests on, from public descriptions of 两卡 cases, and so which
+# view of the model (model.views: one classifier per family) has to catch it. A typology whose
+# evidence is in one family alone is what the views are for: a single model over every input learns
+# the family that separates the labelled cards first and can leave the others unused.
+TYPOLOGY_SIGNALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("card seller / farmer (many cards opened on one ID, sold on)", "the holder's cards",
+     ("sims_total", "accounts_total", "cards_opened_30d", "cards_opened_within_1d", "sims_over_operator_limit")),
+    ("stolen or lost ID (cards opened remotely by someone else)", "identity, registration",
+     ("id_reported_lost", "name_mismatch_registry", "opened_remotely", "no_face_check", "site_far_from_home")),
+    ("elderly holders' IDs used at an outlet (代办, 老人卡)", "identity, outlets, usage",
+     ("holder_is_elderly", "site_window_elderly_ids", "opened_via_agent", "calls_out_vs_age_band")),
+    ("dormant account turned money mule (跑分)", "money flows",
+     ("passthrough_share", "counterparties", "quiet_days_before_first_txn", "last7_share", "max_gap_days")),
+    ("SIM-box farm (猫池: strangers' SIMs in a few devices)", "devices, usage",
+     ("imei_max_ids", "imei_max_sims", "callees_per_day", "call_out_in_ratio", "sms_out_per_day")),
+    ("cards used from abroad (cross-border gangs)", "usage, devices",
+     ("days_abroad", "border_roaming_days_after_reg", "txn_abroad_share", "txn_device_foreign_share")),
+    ("rented accounts and SIMs (students, 出租出借)", "money flows, devices",
+     ("passthrough_share", "open_device_accounts", "txn_device_max_ids", "reserved_phone_other_id")),
+)
+
+
+def _typologies(reg: dict[str, FeatureDef]) -> list[str]:
+    """The typology table, each column with its family (the view that reads it); columns not
+    registered are left out, and a typology with none left is too."""
+    fam = {col: family(g) for g in reg.values() for col in g.outputs}
+    rows = []
+    for typology, where, cols in TYPOLOGY_SIGNALS:
+        present = [c for c in cols if c in fam]
+        if present:
+            listed = ", ".join(f"`{c}` ({fam[c]})" for c in present)
+            rows.append(f"| {_cell(typology)} | {where} | {listed} |")
+    if not rows:
+        return []
+    return ["", "## Typologies and the signals they rest on", "",
+            "The model is one classifier per family of evidence (`model.views` in `conf/base/model.yaml`; the family "
+            "of a column is the module of its group), the score their noisy-OR, so a typology whose evidence "
+            "lies in one family alone still reaches the score.", "",
+            "| typology | evidence | columns (family) |", "|---|---|---|", *rows]
 
 
 def _cell(text: str) -> str:
@@ -70,6 +111,7 @@ def render_catalogue(features: dict[str, FeatureDef] | None = None) -> str:
                 f"| {out.unit} | {_tables(g)} "
                 f"| `{g.name}` | {g.level} |"
             )
+    lines += _typologies(reg)
     return "\n".join(lines) + "\n"
 
 

@@ -110,6 +110,16 @@ def registry() -> dict[str, FeatureDef]:
     return dict(_REGISTRY)
 
 
+def family(fdef: FeatureDef) -> str:
+    """The group's family of evidence: the module that defines it (``flows``, ``devices``, ...)."""
+    return fdef.fn.__module__.rsplit(".", 1)[-1]
+
+
+def output_families() -> dict[str, str]:
+    """Every feature output column -> its group's family (``model.views`` groups families)."""
+    return {col: family(fdef) for fdef in registry().values() for col in fdef.outputs}
+
+
 def known_features() -> set[str]:
     return set(registry())
 

@@ -29,7 +29,7 @@ from realname_guard.core.io import AtomicPublisher
 from realname_guard.core.schema import feature_columns, null_columns
 from realname_guard.core.tables import Tables
 from realname_guard.features.assemble import build_features
-from realname_guard.jobs.context import JobContext, RunState, feature_context, start_tracking
+from realname_guard.jobs.context import JobContext, RunState, feature_context, model_views, start_tracking
 from realname_guard.models.backtest import (
     ListingShares,
     Ranked,
@@ -42,7 +42,7 @@ from realname_guard.models.backtest import (
 )
 from realname_guard.models.dataset import InsufficientLabelsError, build_training_set
 from realname_guard.models.evaluate import evaluate, pr_curve
-from realname_guard.models.train import fit, predict, resolve_num_workers
+from realname_guard.models.train import fit_model, predict, resolve_num_workers
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,8 @@ def with_candidate(cfg: ModelConfig, cand: Candidate) -> ModelConfig:
         out = dataclasses.replace(out, negatives_per_positive=cand.negatives_per_positive)
     if cand.class_weight is not None:
         out = dataclasses.replace(out, class_weight=cand.class_weight)
+    if cand.views is False:
+        out = dataclasses.replace(out, views=None)
     if cand.older_labels is not None:
         out = dataclasses.replace(
             out, point_in_time=dataclasses.replace(out.point_in_time, older_labels=cand.older_labels)
@@ -100,6 +102,7 @@ def settings(cfg: ModelConfig) -> dict[str, Any]:
         "n_estimators": cfg.xgb.n_estimators,
         "learning_rate": cfg.xgb.learning_rate,
         "older_labels": cfg.point_in_time.older_labels,
+        "views": ",".join(cfg.views) if cfg.views else "one model",
     }
 
 
@@ -177,7 +180,8 @@ def evaluate_candidate(
     except InsufficientLabelsError as exc:
         return CandidateResult(name, settings(cfg), {}, error=str(exc), seconds=time.perf_counter() - t0)
     try:
-        model = fit(training, cols, cfg, resolve_num_workers(cfg, ctx.spark), validate=False)
+        model = fit_model(training, cols, model_views(cfg, cols), cfg, resolve_num_workers(cfg, ctx.spark),
+                          validate=False)
     except ValueError as exc:  # e.g. no positive row: this setting cannot train here, the others can
         return CandidateResult(name, settings(cfg), {}, error=str(exc), seconds=time.perf_counter() - t0)
     scored = predict(model, null_columns(at_start, cols).select("entity_type", "entity_id", "id_hash", "closed", *cols))
@@ -236,7 +240,7 @@ def run_backtest(
     ]
     base_cols = [c for c in mcfg.backtest.baseline_features if c in cols]
     if base_cols:
-        naive = dataclasses.replace(mcfg, negatives_per_positive=0.0)
+        naive = dataclasses.replace(mcfg, negatives_per_positive=0.0, views=None)
         # Second, right after the configured setting: the baseline is never left out for time.
         jobs.insert(1, (BASELINE, functools.partial(
             evaluate_candidate, ctx, BASELINE, naive, before, at_start, labels, start, base_cols)))

@@ -16,13 +16,15 @@ import mlflow
 import psutil
 from pyspark.sql import DataFrame, SparkSession
 
-from realname_guard.core.config import Config
+from realname_guard.core.config import Config, ModelConfig
 from realname_guard.core.io import AtomicPublisher, Fs
+from realname_guard.core.kinds import model_inputs
 from realname_guard.core.privacy import hash_key_from_env
 from realname_guard.core.spark import StageProgress, get_spark
 from realname_guard.core.tables import Tables
-from realname_guard.features.registry import FeatureContext
+from realname_guard.features.registry import FeatureContext, output_families
 from realname_guard.models.registry import ensure_experiment
+from realname_guard.models.train import view_columns
 
 log = logging.getLogger("realname_guard")
 
@@ -152,3 +154,10 @@ class RunState:
         if self.features is None:
             self.features = read_features(self.ctx)
         return self.features
+
+
+def model_views(cfg: ModelConfig, feature_cols: list[str]) -> dict[str, list[str]] | None:
+    """The columns of each view of ``model.views`` among `feature_cols`, or None: one classifier."""
+    if not cfg.views:
+        return None
+    return view_columns(feature_cols, output_families(), cfg.views, model_inputs())

@@ -27,11 +27,11 @@ from realname_guard.jobs.backtest import (
     share_thresholds,
     snapshot_dates,
 )
-from realname_guard.jobs.context import JobContext, RunState, start_tracking
+from realname_guard.jobs.context import JobContext, RunState, model_views, start_tracking
 from realname_guard.models.dataset import build_training_set
 from realname_guard.models.drift import reference as drift_reference
 from realname_guard.models.registry import log_model
-from realname_guard.models.train import fit, predict, resolve_num_workers
+from realname_guard.models.train import fit_model, predict, resolve_num_workers
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +110,12 @@ def run_train(
             sizes = {f"rows.{'val' if r['is_validation'] else 'train'}.{r['label']}": r["count"] for r in counts}
             mlflow.log_params(sizes)
             workers = resolve_num_workers(mcfg, ctx.spark)
-            rounds = None
-            if mcfg.xgb.early_stopping_rounds:  # rounds from the time split, then every row
-                best = fit(training, cols, mcfg, workers).get_booster().attr("best_iteration")
-                rounds = int(best) + 1 if best is not None else None
-            model = fit(training, cols, mcfg, workers, validate=False, rounds=rounds)
+            views = model_views(mcfg, cols)
+            if views:
+                mlflow.log_param("views", json.dumps(views))
+            # With early stopping configured, the rounds come from the time split, then every row
+            # trains (per view: models.train.fit_views).
+            model = fit_model(training, cols, views, mcfg, workers, validate=False)
             training.unpersist()
             # The cards of the training day, binned per input: scoring measures drift against them.
             mlflow.log_dict(drift_reference(features, cols, mcfg.seed), DRIFT_REFERENCE)

@@ -15,26 +15,34 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegralType, NumericType
-from xgboost.spark import SparkXGBClassifierModel
+
+from realname_guard.models.train import Model, ViewEnsemble, boosters, evidence, model_columns
 
 REASON_TYPE = "array<struct<code:string,description:string,description_zh:string,contribution:double>>"
 _TOP_TYPE = "array<struct<k:int,contribution:double>>"
 
 
-def top_contributions(model: SparkXGBClassifierModel, keep: list[int], top_k: int) -> Column:
+def top_contributions(model: Model, keep: list[int], top_k: int) -> Column:
     """Per row, up to `top_k` (k, contribution) with the largest positive contributions, largest first.
 
-    `keep` lists the model-order feature indices that may be reasons; ``k`` is a position in
-    `keep`. Ties order by the larger ``k`` first. Ranked in numpy next to the booster, so only
-    `top_k` pairs per row come back to Spark instead of every feature's contribution. The
-    booster travels with the function as bytes and is loaded once per task, on one thread (a
-    task owns one core).
+    `keep` lists the model-order feature indices (``models.train.model_columns``) that may be
+    reasons; ``k`` is a position in `keep`. Ties order by the larger ``k`` first. Ranked in numpy
+    next to the booster, so only `top_k` pairs per row come back to Spark instead of every feature's
+    contribution. The boosters travel with the function as bytes and are loaded once per task, on
+    one thread (a task owns one core). For a ``ViewEnsemble`` the reasons are those of the view that
+    adds most to the base rate for the row (``models.train.evidence``): the evidence that listed it.
     """
-    booster = model.get_booster()
-    best = booster.attr("best_iteration")  # as xgboost.spark predicts: up to the best iteration, else all
-    iterations = (0, int(best) + 1) if best is not None else (0, 0)
-    raw = bytes(booster.save_raw("ubj"))
-    columns = list(model.getOrDefault("features_cols"))
+    columns = model_columns(model)
+    if isinstance(model, ViewEnsemble):
+        members = boosters(model)
+    else:
+        booster = model.get_booster()
+        best = booster.attr("best_iteration")  # as xgboost.spark predicts: up to the best iteration, else all
+        members = [("", bytes(booster.save_raw("ubj")), columns, (0, int(best) + 1) if best is not None else (0, 0))]
+    where = {c: i for i, c in enumerate(columns)}
+    positions = [np.asarray([where[c] for c in cols], dtype=np.int64) for _, _, cols, _ in members]
+    base, shared = (model.base, set(model.shared)) if isinstance(model, ViewEnsemble) else (0.0, set())
+    own = [np.asarray([where[c] for c in cols if c not in shared], dtype=np.int64) for _, _, cols, _ in members]
     kept = np.asarray(keep, dtype=np.int64)
     order_k = -np.arange(len(keep), dtype=np.float64)
 
@@ -42,19 +50,34 @@ def top_contributions(model: SparkXGBClassifierModel, keep: list[int], top_k: in
     def top(batches: Iterator[pd.DataFrame]) -> Iterator[pd.Series]:
         import xgboost as xgb
 
-        local = xgb.Booster(params={"nthread": 1})
-        local.load_model(bytearray(raw))
+        local = []
+        for _, raw, cols, iterations in members:
+            b = xgb.Booster(params={"nthread": 1})
+            b.load_model(bytearray(raw))
+            local.append((b, cols, iterations))
         for features in batches:
             x = features[columns].to_numpy(dtype=np.float64)
-            contribs = local.predict(
-                xgb.DMatrix(x, missing=np.nan, nthread=1),
-                pred_contribs=True,
-                iteration_range=iterations,
-                validate_features=False,
-            )[:, kept]
+            full = np.zeros((len(features), len(columns)), dtype=np.float64)
+            surest = np.full(len(features), -np.inf)
+            for (b, _, iterations), pos, mine in zip(local, positions, own, strict=True):
+                matrix = xgb.DMatrix(x[:, pos], missing=np.nan, nthread=1)
+                raw_contribs = b.predict(matrix, pred_contribs=True, iteration_range=iterations,
+                                         validate_features=False)
+                margin = raw_contribs.sum(axis=1)  # the view's log-odds: its contributions and bias
+                contribs = raw_contribs[:, :-1]  # the last column is the bias
+                # The view adding most to the base rate (models.train.evidence), the surer one on a
+                # tie; never a view that saw none of its own inputs for the row.
+                p = 1.0 / (1.0 + np.exp(-margin))
+                seen = ~np.isnan(x[:, mine]).all(axis=1) if len(mine) else np.ones(len(x), dtype=bool)
+                key = np.where(seen, evidence(p, base, seen) + 1e-6 * p, -np.inf)
+                better = key > surest if len(local) > 1 else np.ones(len(x), dtype=bool)
+                surest = np.where(better, key, surest)
+                full[better] = 0.0
+                full[np.ix_(better, pos)] = contribs[better]
+            chosen = full[:, kept]
             # Contribution descending, then k descending (the order Spark's sort_array gave).
-            ranked = np.lexsort((np.broadcast_to(order_k, contribs.shape), -contribs), axis=1)[:, :top_k]
-            best_c = np.take_along_axis(contribs, ranked, axis=1)
+            ranked = np.lexsort((np.broadcast_to(order_k, chosen.shape), -chosen), axis=1)[:, :top_k]
+            best_c = np.take_along_axis(chosen, ranked, axis=1)
             yield pd.Series(
                 [
                     [{"k": int(k), "contribution": float(c)} for k, c in zip(ks, cs, strict=True) if c > 0]
@@ -81,7 +104,7 @@ def _value_text(df: DataFrame, name: str, missing: str = "missing") -> Column:
 
 
 def add_reasons(
-    model: SparkXGBClassifierModel,
+    model: Model,
     df: DataFrame,
     feature_cols: list[str],
     descriptions: Mapping[str, str],
@@ -98,7 +121,7 @@ def add_reasons(
     its English one.
     """
     # Contributions come in the model's feature order, whatever order the caller lists them in.
-    model_cols = list(model.getOrDefault("features_cols"))
+    model_cols = model_columns(model)
     if sorted(model_cols) != sorted(feature_cols):
         raise ValueError(f"feature_cols {feature_cols} differ from the model's features {model_cols}")
     skip = set(exclude)

@@ -1,6 +1,7 @@
 """The model in MLflow: log and register it inside the caller's run, load the champion back.
 
-The model is logged with the Spark flavour (a PipelineModel wrapping the xgboost.spark model) and
+The model is logged with the Spark flavour (a PipelineModel wrapping the xgboost.spark model, or
+one stage per view of a ``ViewEnsemble``, the view names in the JSON artifact) and
 loaded with ``mlflow.spark.load_model``, never through ``pyfunc.spark_udf`` (STACK-NOTES #6).
 Feature columns and thresholds travel with it: a JSON artifact of the run, and the thresholds
 also as tags on the registered version.
@@ -25,6 +26,7 @@ from pyspark.ml import PipelineModel
 from xgboost.spark import SparkXGBClassifierModel
 
 from realname_guard.core.config import MlflowConfig, ModelConfig
+from realname_guard.models.train import Model, ViewEnsemble
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ _REQUIREMENT_DISTS = (
 class LoadedModel:
     """A registered model ready for ``models.train.predict`` and ``models.explain.add_reasons``."""
 
-    model: SparkXGBClassifierModel
+    model: Model
     feature_cols: list[str]
     thresholds: dict[str, float | None]
     name: str
@@ -98,7 +100,7 @@ def _parse_threshold(text: str) -> float | None:
 
 
 def log_model(
-    model: SparkXGBClassifierModel,
+    model: Model,
     feature_cols: list[str],
     thresholds: dict[str, float | None],
     metrics: dict[str, float],
@@ -115,14 +117,21 @@ def log_model(
         raise RuntimeError("models.registry.log_model needs an active MLflow run (start one in the job)")
     finite = {k: float(v) for k, v in metrics.items() if v is not None and not math.isnan(float(v))}
     mlflow.log_metrics(finite)
-    best = model.get_booster().attr("best_iteration")
-    if best is not None:
-        mlflow.log_metric("best_iteration", float(best))
-    mlflow.log_params({f"model.{k}": v for k, v in _model_params(model, cfg).items()})
-    meta = {"feature_cols": list(feature_cols), "thresholds": thresholds, "metrics": finite}
+    members = model.members if isinstance(model, ViewEnsemble) else {"": model}
+    for view, member in members.items():
+        best = member.get_booster().attr("best_iteration")
+        if best is not None:
+            mlflow.log_metric(f"best_iteration.{view}" if view else "best_iteration", float(best))
+    mlflow.log_params({f"model.{k}": v for k, v in _model_params(next(iter(members.values())), cfg).items()})
+    meta: dict[str, Any] = {"feature_cols": list(feature_cols), "thresholds": thresholds, "metrics": finite}
+    if isinstance(model, ViewEnsemble):  # the stages in this order, one per view; the score their noisy-OR
+        meta["views"] = {view: model.columns(view) for view in model.members}
+        meta["views_base"] = model.base
+        meta["views_shared"] = list(model.shared)
     mlflow.log_dict(meta, META_ARTIFACT)
+    logged = PipelineModel(stages=list(model.members.values())) if isinstance(model, ViewEnsemble) else model
     info = mlflow.spark.log_model(
-        model,
+        logged,
         MODEL_ARTIFACT,
         pip_requirements=pip_requirements(),
     )
@@ -185,15 +194,23 @@ def load_champion(mlflow_cfg: MlflowConfig) -> LoadedModel:
     version = client.get_model_version_by_alias(mlflow_cfg.model_name, mlflow_cfg.alias)
     uri = f"models:/{mlflow_cfg.model_name}@{mlflow_cfg.alias}"
     pipeline = mlflow.spark.load_model(uri)
-    stage = pipeline.stages[0] if isinstance(pipeline, PipelineModel) else pipeline
-    if not isinstance(stage, SparkXGBClassifierModel):
-        raise TypeError(f"{uri} holds a {type(stage).__name__}, not a SparkXGBClassifierModel")
+    stages = list(pipeline.stages) if isinstance(pipeline, PipelineModel) else [pipeline]
+    for stage in stages:
+        if not isinstance(stage, SparkXGBClassifierModel):
+            raise TypeError(f"{uri} holds a {type(stage).__name__}, not a SparkXGBClassifierModel")
     with tempfile.TemporaryDirectory(prefix="rg-meta-") as tmp:
         path = mlflow.artifacts.download_artifacts(
             run_id=version.run_id, artifact_path=META_ARTIFACT, dst_path=tmp
         )
         with open(path, encoding="utf-8") as fh:
             meta = json.load(fh)
+    views = list(meta.get("views") or {})
+    if views and len(views) != len(stages):
+        raise TypeError(f"{uri} holds {len(stages)} stages for the {len(views)} views {views}")
+    model: Model = (
+        ViewEnsemble(dict(zip(views, stages, strict=True)), float(meta["views_base"]), tuple(meta["views_shared"]))
+        if views else stages[0]
+    )
     thresholds: dict[str, float | None] = dict(meta.get("thresholds", {}))
     for key, value in (version.tags or {}).items():  # tags win: they can be revised without retraining
         if key.startswith(THRESHOLD_TAG_PREFIX):
@@ -207,7 +224,7 @@ def load_champion(mlflow_cfg: MlflowConfig) -> LoadedModel:
         version.run_id,
     )
     return LoadedModel(
-        model=stage,
+        model=model,
         feature_cols=list(meta["feature_cols"]),
         thresholds=thresholds,
         name=mlflow_cfg.model_name,

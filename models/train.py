@@ -1,15 +1,26 @@
-"""Training and scoring with ``xgboost.spark``: one classifier for SIMs and accounts alike.
+"""Training and scoring with ``xgboost.spark``: classifiers for SIMs and accounts alike.
 
 Features are plain numeric columns (missing = null = NaN); ``is_account`` is one of them, and
 features that do not apply to an entity type are null there and take XGBoost's missing branch.
+
+A model is one classifier over every input, or a ``ViewEnsemble``: one classifier per view of the
+evidence (what the registration says, how the SIM is used, how money moves, which devices it
+shares), each fitted on the same rows, the score their noisy-OR. A single model over every input
+learns whichever family separates the labelled cards first (a card farmer's many cards) and
+never needs the others, so a card whose misuse shows in one family alone (a dormant account
+turned mule: pass-through with many counterparties, an ordinary holder) scores as honest. Each
+view has to explain the labels with its own evidence, and a card needs one view to stand out.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from pyspark import StorageLevel
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
@@ -191,9 +202,184 @@ def scoring_model(model: SparkXGBClassifierModel) -> SparkXGBClassifierModel:
     )
 
 
-def predict(model: SparkXGBClassifierModel, df: DataFrame) -> DataFrame:
-    """`df` plus ``score``: the model's probability of class 1 (double, 0..1)."""
+def predict(model: Model, df: DataFrame) -> DataFrame:
+    """`df` plus ``score``: the model's probability of class 1 (double, 0..1); a ``ViewEnsemble``'s
+    noisy-OR of its views'."""
+    if isinstance(model, ViewEnsemble):
+        return _predict_views(model, df)
     scored = scoring_model(model).transform(df)
     return scored.withColumn("score", vector_to_array(F.col(_TMP_PROB))[1]).drop(
         _TMP_PROB, _TMP_RAW, _TMP_PRED
     )
+
+
+@dataclass(frozen=True)
+class ViewEnsemble:
+    """One classifier per view of the evidence (view name -> model over that view's columns).
+
+    The score is a noisy-OR of what each view adds to the base rate: with ``p_v`` the view's
+    probability and ``base`` the share of positives its training rows carry (class weights
+    counted: 0.5 when balanced), the view's evidence is ``max(0, (p_v - base) / (1 - base))``, and
+    nothing where every one of its own inputs is missing (a money-flow view says nothing about a
+    SIM); the score is ``1 - prod(1 - evidence_v)``. High when any view is sure, higher when
+    several agree, 0 when no view sees more than the base rate. Without the base taken off, a view
+    with nothing to say still gives every card the base rate, and four of them lift every card.
+    """
+
+    members: dict[str, SparkXGBClassifierModel]
+    base: float = 0.0
+    shared: tuple[str, ...] = ()  # inputs in every view (the card kind indicators): not evidence
+
+    def columns(self, view: str) -> list[str]:
+        return list(self.members[view].getOrDefault("features_cols"))
+
+    @property
+    def feature_cols(self) -> list[str]:
+        """Every input of any view, in first-seen order."""
+        return list(dict.fromkeys(c for v in self.members for c in self.columns(v)))
+
+
+Model = SparkXGBClassifierModel | ViewEnsemble
+
+
+def model_columns(model: Model) -> list[str]:
+    """The input columns the model reads."""
+    if isinstance(model, ViewEnsemble):
+        return model.feature_cols
+    return list(model.getOrDefault("features_cols"))
+
+
+def view_columns(
+    feature_cols: Sequence[str], family: Mapping[str, str], views: Mapping[str, Sequence[str]], shared: Sequence[str]
+) -> dict[str, list[str]]:
+    """Each view's columns: the features whose family (`family`: column -> family) the view names,
+    plus the `shared` columns (the card kind indicators) in every view. A view none of whose
+    families has a column here (its table was not delivered) is left out. A feature whose family no
+    view names raises: every input must be in some view.
+    """
+    named = {f for fams in views.values() for f in fams}
+    orphans = [c for c in feature_cols if c not in shared and family.get(c) not in named]
+    if orphans:
+        raise ValueError(
+            f"model.views names no family for the features {orphans} (families "
+            f"{sorted({family.get(c, '?') for c in orphans})}); add each family to a view"
+        )
+    out: dict[str, list[str]] = {}
+    for view, fams in views.items():
+        own = [c for c in feature_cols if c not in shared and family.get(c) in fams]
+        if own:
+            out[view] = [*[c for c in shared if c in feature_cols], *own]
+        else:
+            log.info("view %s: none of its features (%s) is present; left out", view, ", ".join(fams))
+    return out
+
+
+def fit_views(
+    train_df: DataFrame,
+    views: Mapping[str, list[str]],
+    cfg: ModelConfig,
+    num_workers: int,
+    validate: bool = True,
+    rounds: int | None = None,
+) -> ViewEnsemble:
+    """Fit one classifier per view on the same rows (``fit`` each, the rows read once).
+
+    With early stopping configured and ``validate=False``, each view's rounds come from its own
+    fit on the time split first, then it is refitted on every row for that many rounds.
+    """
+    cols = list(dict.fromkeys(c for v in views.values() for c in v))
+    keys = [k for k in ROW_KEYS if k in train_df.columns]
+    if not validate:
+        train_df = train_df.withColumn(VALIDATION_COL, F.lit(False))
+    data = train_df.select(*cols, LABEL_COL, VALIDATION_COL, *keys).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        pos, neg = class_balance(data)
+        weight = neg / pos if cfg.class_weight == "balanced" and pos else 1.0
+        base = weight * pos / (weight * pos + neg) if pos + neg else 0.0
+        shared = tuple(c for c in cols if all(c in v for v in views.values())) if len(views) > 1 else ()
+        members: dict[str, SparkXGBClassifierModel] = {}
+        for view, view_cols in views.items():
+            log.info("view %s: %d inputs", view, len(view_cols))
+            view_rounds = rounds
+            if not validate and rounds is None and cfg.xgb.early_stopping_rounds:
+                best = fit(data, view_cols, cfg, num_workers).get_booster().attr("best_iteration")
+                view_rounds = int(best) + 1 if best is not None else None
+            members[view] = fit(data, view_cols, cfg, num_workers, validate=validate, rounds=view_rounds)
+    finally:
+        data.unpersist()
+    log.info("views %s: base rate %.4f (the share of positives the classifiers were fitted to)", list(members), base)
+    return ViewEnsemble(members, base, shared)
+
+
+def fit_model(
+    train_df: DataFrame,
+    feature_cols: list[str],
+    views: Mapping[str, list[str]] | None,
+    cfg: ModelConfig,
+    num_workers: int,
+    validate: bool = True,
+    rounds: int | None = None,
+) -> Model:
+    """A ``ViewEnsemble`` over `views`, or one classifier over `feature_cols` when `views` is None.
+
+    ``validate=False`` with early stopping configured: the rounds come from a fit on the time split,
+    then every row trains for that many (per view, for an ensemble).
+    """
+    if views:
+        return fit_views(train_df, views, cfg, num_workers, validate=validate, rounds=rounds)
+    if not validate and rounds is None and cfg.xgb.early_stopping_rounds:  # rounds from the time split
+        best = fit(train_df, feature_cols, cfg, num_workers).get_booster().attr("best_iteration")
+        rounds = int(best) + 1 if best is not None else None
+    return fit(train_df, feature_cols, cfg, num_workers, validate=validate, rounds=rounds)
+
+
+def boosters(model: ViewEnsemble) -> list[tuple[str, bytes, list[str], tuple[int, int]]]:
+    """Per view: (name, booster bytes, its columns, the iteration range xgboost.spark predicts with)."""
+    out = []
+    for view, member in model.members.items():
+        booster = member.get_booster()
+        best = booster.attr("best_iteration")
+        iterations = (0, int(best) + 1) if best is not None else (0, 0)
+        out.append((view, bytes(booster.save_raw("ubj")), model.columns(view), iterations))
+    return out
+
+
+def noisy_or(probabilities: np.ndarray) -> np.ndarray:
+    """1 - prod(1 - p) over the last axis."""
+    return 1.0 - np.prod(1.0 - probabilities, axis=-1)
+
+
+def evidence(probability: np.ndarray, base: float, seen: np.ndarray) -> np.ndarray:
+    """What a view's probability adds to the base rate, on [0, 1]; 0 where it saw no input (`seen` false)."""
+    lift = np.clip((probability - base) / (1.0 - base), 0.0, 1.0) if base < 1.0 else np.zeros_like(probability)
+    return np.where(seen, lift, 0.0)
+
+
+def _predict_views(model: ViewEnsemble, df: DataFrame) -> DataFrame:
+    """`df` plus ``score``: every view's booster in one Arrow pass (the rows travel to Python once)."""
+    members = boosters(model)
+    columns = model.feature_cols
+    base, shared = model.base, set(model.shared)
+
+    @F.pandas_udf("double")  # type: ignore[call-overload]  # the stubs lack iterator UDFs
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.Series]:
+        import xgboost as xgb
+
+        local = []
+        for _, raw, cols, iterations in members:
+            b = xgb.Booster(params={"nthread": 1})
+            b.load_model(bytearray(raw))
+            local.append((b, cols, [c for c in cols if c not in shared], iterations))
+        for features in batches:
+            lifts = np.column_stack([
+                evidence(
+                    b.predict(xgb.DMatrix(features[cols].to_numpy(dtype=np.float32), missing=np.nan, nthread=1),
+                              iteration_range=it, validate_features=False),
+                    base,
+                    features[own].notna().to_numpy().any(axis=1),
+                )
+                for b, cols, own, it in local
+            ])
+            yield pd.Series(noisy_or(lifts))
+
+    return df.withColumn("score", score(F.struct(*[F.col(c).cast("double").alias(c) for c in columns])))

@@ -68,7 +68,28 @@ def check_rules(cfg: Config) -> Iterator[tuple[str, str]]:
                             f"(enable it in features.enabled or drop the rule)")
 
 
-CHECKS: tuple[ConfigCheck, ...] = (check_features, check_rules)
+def check_views(cfg: Config) -> Iterator[tuple[str, str]]:
+    """With ``model.views``, every enabled group's family is in a view, and every family a view names
+    exists."""
+    views = cfg.model.views
+    if not views:
+        return
+    groups = features.registry()
+    known = sorted({features.family(fdef) for fdef in groups.values()})
+    named = {fam for fams in views.values() for fam in fams}
+    for view, fams in views.items():
+        for fam in fams:
+            if fam not in known:
+                yield f"model.views.{view}", f"unknown feature family {fam!r}; families: {', '.join(known)}"
+    for i, spec in enumerate(cfg.features.enabled):
+        fdef = groups.get(spec.name)
+        if fdef is not None and features.family(fdef) not in named:
+            yield f"features.enabled[{i}]", (
+                f"feature {spec.name!r} is of family {features.family(fdef)!r}, which no view of model.views "
+                "reads: add the family to a view")
+
+
+CHECKS: tuple[ConfigCheck, ...] = (check_features, check_rules, check_views)
 
 
 def load_config(
