@@ -8,10 +8,11 @@ DEMO_DIR ?= demo
 DEMO_PERSONS ?= 20000
 DEMO_RUN_DATE ?= 2026-06-30
 
-.PHONY: venv demo test lint bench worlds clean help browser
+.PHONY: venv demo cluster-demo test lint bench worlds clean help browser
 
 help:
 	@echo "make demo   - set up, generate a $(DEMO_PERSONS)-person world, run the whole job (outputs under $(DEMO_DIR)/)"
+	@echo "make cluster-demo - the same job through spark-submit on a standalone cluster (2 workers, loopback)"
 	@echo "make test   - set up and run the test suite"
 	@echo "make lint   - ruff + mypy + the import-linter layer contracts"
 	@echo "make bench  - benchmark 100k and 1M-person worlds (results: benchmarks/results/latest.md)"
@@ -29,6 +30,9 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	@bash scripts/demo.sh "$(DEMO_DIR)" "$(DEMO_PERSONS)" "$(DEMO_RUN_DATE)"
+
+cluster-demo: $(STAMP)
+	@bash scripts/cluster_demo.sh cluster-demo 5000 "$(DEMO_RUN_DATE)"
 
 test: lint browser
 	$(VENV)/bin/pytest -q --durations=15 tests
@@ -51,7 +55,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.harness --sizes 100000,1000000 --out benchmarks/results
 
 WORLDS_PERSONS ?= 20000
-WORLDS ?= demo,scarce-negatives,loud-confounders
+WORLDS ?= demo,scarce-negatives,loud-confounders,blind:default,blind:harsh
 worlds: $(STAMP)
 	$(PY) scripts/worlds.py --persons $(WORLDS_PERSONS) --worlds $(WORLDS) --out worlds-out
 

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from pyspark import SparkConf
+from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
 from realname_guard.core.config import SparkConfig
@@ -22,6 +22,10 @@ def get_spark(cfg: SparkConfig, timezone: str = "Asia/Shanghai") -> SparkSession
     Under spark-submit the master and resources come from the submit command; `cfg.master`
     and `cfg.driver_memory` apply only when nothing set them (the embedded local mode).
     """
+    if "PYSPARK_GATEWAY_PORT" in os.environ:
+        # Under spark-submit the JVM is up and holds the submitted settings; a SparkConf made before
+        # connecting to it is a plain dict that knows none of them (and --master would be lost).
+        SparkContext._ensure_initialized()
     submitted_master = SparkConf().get("spark.master", None)
     if submitted_master is None or submitted_master.startswith("local"):
         # Python workers start `python3` from PATH unless told otherwise (STACK-NOTES #1):

@@ -17,6 +17,8 @@ import logging
 import os
 import re
 import shutil
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from great_expectations.data_context import AbstractDataContext
@@ -24,7 +26,9 @@ from great_expectations.data_context import AbstractDataContext
 logger = logging.getLogger(__name__)
 
 SITE_NAME = "realname_guard_site"  # the default ephemeral context owns "local_site"
-ASSETS = Path(__file__).resolve().parent / "data_docs_assets"
+# A Traversable, not a path: inside the wheel spark-submit --py-files puts on the driver's path the
+# assets are zip entries, which only importlib.resources can read.
+ASSETS = resources.files("realname_guard.quality") / "data_docs_assets"
 VENDOR = "static/vendor"  # where the assets go inside a site
 _REMOTE = re.compile(r"""(?:src|href)=["'](https?://[^"']+\.(?:js|css)|https?://cdn[^"']+)["']""")
 QUARANTINE_NOTE = (
@@ -66,13 +70,25 @@ def build_data_docs(
     return index
 
 
+def _copy_tree(src: Traversable, dst: Path) -> None:
+    """Copy a package's data folder (a directory or zip entries) to `dst`, leaving out sources.json."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for entry in src.iterdir():
+        if entry.name in ("sources.json", "__pycache__"):
+            continue
+        if entry.is_dir():
+            _copy_tree(entry, dst / entry.name)
+        else:
+            (dst / entry.name).write_bytes(entry.read_bytes())
+
+
 def make_offline(site: Path) -> list[str]:
     """Copy the vendored assets into ``site/static/vendor`` and point every page at them; mark the
     validation pages' quarantine as by design. Returns remote references left (none expected)."""
     sources = json.loads((ASSETS / "sources.json").read_text(encoding="utf-8"))
     vendor = site / VENDOR
     shutil.rmtree(vendor, ignore_errors=True)
-    shutil.copytree(ASSETS, vendor, ignore=shutil.ignore_patterns("sources.json", "__pycache__"))
+    _copy_tree(ASSETS, vendor)
     urls = {url: vendor / entry["file"] for entry in sources for url in entry["replaces"]}
     left: list[str] = []
     for page in site.rglob("*.html"):
