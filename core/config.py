@@ -50,6 +50,7 @@ class MlflowConfig:
     experiment: str = "realname-guard"
     model_name: str = "realname-guard"
     alias: str = "champion"
+    challenger_alias: str = "challenger"  # every newly trained version; the gate moves `alias`
 
 
 @dataclass(frozen=True, config=STRICT)
@@ -168,6 +169,7 @@ class Candidate:
     learning_rate: float | None = Field(default=None, gt=0)
     older_labels: Literal["oldest", "drop", "unaffected", "untouched"] | None = None
     views: bool | None = None  # false: one classifier over every input instead of model.views
+    monotone: bool | None = None  # false: no monotone constraints (model.monotone_increasing unused)
 
 
 @dataclass(frozen=True, config=STRICT)
@@ -191,6 +193,25 @@ class TuningConfig:
 
 
 @dataclass(frozen=True, config=STRICT)
+class GateConfig:
+    """When a newly trained model (registered as the challenger) becomes the champion that scores.
+
+    It is refused when its backtest's average precision falls more than ``tolerance`` below the
+    champion's on the same window and the champion ranks the window's confirmations better in at
+    least ``confidence`` of paired bootstrap resamples (noise alone does not refuse), when today's
+    share of open cards at MEDIUM lies outside [``min_listed_share``, ``max_listed_share``], or
+    when the backtest measured nothing to compare (too few confirmations). A person can promote any
+    version (``realname-guard promote``). Off: every new model becomes the champion.
+    """
+
+    enabled: bool = True
+    tolerance: float = Field(default=0.0, ge=0, le=1)
+    confidence: float = Field(default=0.9, gt=0.5, le=1)
+    min_listed_share: float = Field(default=0.0, ge=0, le=1)
+    max_listed_share: float = Field(default=0.1, gt=0, le=1)
+
+
+@dataclass(frozen=True, config=STRICT)
 class ModelConfig:
     seed: int = 42
     xgb: XgbParams = Field(default_factory=XgbParams)
@@ -199,6 +220,7 @@ class ModelConfig:
     point_in_time: PointInTimeConfig = Field(default_factory=PointInTimeConfig)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     tuning: TuningConfig = Field(default_factory=TuningConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
     num_workers: int | Literal["auto"] = "auto"
     # The report names model inputs whose population stability index between the champion's
     # training day and today passes this (0.1-0.25: a shift worth a look; above: a major one).
@@ -220,6 +242,13 @@ class ModelConfig:
     # view name -> the feature families (feature modules) it reads. None or empty: one classifier
     # over every input. Every enabled feature's family must be in some view.
     views: dict[str, tuple[str, ...]] | None = None
+    # Inputs whose larger values can never make a card look more honest, the rest held fixed (more
+    # IDs sharing a handset, more cards over a limit): XGBoost's monotone constraints. Unlabelled
+    # cards drawn as negatives (PU learning) include misuse nobody confirmed; a tight cluster of it
+    # (a SIM-box farm's fan-in of 30 where the labelled cards show 3-8) otherwise teaches the trees
+    # that the extreme is honest. Domain knowledge, not fitted: names only, checked against the
+    # feature registry; the backtest candidate `unconstrained` compares.
+    monotone_increasing: tuple[str, ...] = ()
 
     @field_validator("views")
     @classmethod
@@ -281,6 +310,24 @@ def _rule_spec(value: Any) -> Any:
 
 
 @dataclass(frozen=True, config=STRICT)
+class AnomalyConfig:
+    """Listing on the unsupervised score (models.anomaly): what the supervised model cannot know yet.
+
+    A card the model leaves unlisted is listed ``ANOMALY`` (REVERIFY only, for a person to review)
+    when it lies beyond ``extreme_tail`` of its kind on at least ``min_extreme_features`` of
+    ``features`` and among the farthest out by the ECOD sum, at most ``max_listed_share`` of its
+    kind's open cards.
+    """
+
+    enabled: bool = True
+    # Inputs where larger is stranger for a card held by its real holder (right tails only).
+    features: tuple[str, ...] = ()
+    extreme_tail: float = Field(default=0.01, gt=0, lt=0.5)
+    min_extreme_features: int = Field(default=2, ge=1)
+    max_listed_share: float = Field(default=0.005, gt=0, le=0.1)
+
+
+@dataclass(frozen=True, config=STRICT)
 class PolicyConfig:
     tiers: TierConfig = Field(default_factory=TierConfig)
     list_ttl_days: int = Field(default=90, ge=1)
@@ -299,6 +346,7 @@ class PolicyConfig:
     legal_basis: dict[str, str] = Field(default_factory=dict)
     appeal_channels: dict[str, str] = Field(default_factory=dict)
     disciplinary: DisciplinaryConfig = Field(default_factory=DisciplinaryConfig)
+    anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig)
 
     @field_validator("rules", mode="before")
     @classmethod

@@ -65,6 +65,13 @@ class GeneratorConfig:
     elderly_id_share: Share = Field(default=0.003, ge=0, le=0.1)
     elderly_group_min: int = Field(default=3, ge=1)
     elderly_group_max: int = Field(default=10, ge=1)
+    # Never labelled (no label rate): measured only through the ground truth, by the unsupervised score.
+    simbox_farm_share: Share = Field(default=0.005, ge=0, le=0.1)
+    simbox_farm_ids_min: int = Field(default=15, ge=1)
+    simbox_farm_ids_max: int = Field(default=40, ge=1)
+    rented_account_share: Share = Field(default=0.003, ge=0, le=0.1)
+    rented_room_min: int = Field(default=8, ge=1)
+    rented_room_max: int = Field(default=25, ge=1)
 
     # -- activity volume ----------------------------------------------------------------
     sim_active_day_share: Share = Field(default=0.3, gt=0, le=1)
@@ -103,7 +110,8 @@ class GeneratorConfig:
         roles = (
             self.student_share + self.family_plan_share + self.corporate_share + self.merchant_share
             + self.traveller_share + self.card_farmer_share + self.stolen_id_share
-            + self.dormant_mule_share + self.elderly_id_share
+            + self.dormant_mule_share + self.elderly_id_share + self.simbox_farm_share
+            + self.rented_account_share
         )
         if roles > 0.6:
             raise ValueError(f"typology and confounder shares add up to {roles:.3f}; at most 0.6")
@@ -111,6 +119,10 @@ class GeneratorConfig:
             raise ValueError("farmer_group_min must not exceed farmer_group_max")
         if self.elderly_group_min > self.elderly_group_max:
             raise ValueError("elderly_group_min must not exceed elderly_group_max")
+        if self.simbox_farm_ids_min > self.simbox_farm_ids_max:
+            raise ValueError("simbox_farm_ids_min must not exceed simbox_farm_ids_max")
+        if self.rented_room_min > self.rented_room_max:
+            raise ValueError("rented_room_min must not exceed rented_room_max")
         if self.label_delay_min_days > self.label_delay_max_days:
             raise ValueError("label_delay_min_days must not exceed label_delay_max_days")
         if self.corporate_sims_median > self.corporate_sims_max:

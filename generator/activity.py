@@ -1,8 +1,9 @@
 """Daily SIM usage and bank transactions over the window, vectorised over a card x day grid.
 
 Each card's hidden ``profile`` picks its usage: ordinary phones call both ways; SIM-box SIMs make
-many short outgoing calls to distinct numbers from abroad; IoT SIMs move data only; mule accounts
-pass money through (in, then out within hours, in ~ out, many counterparties).
+many short outgoing calls to distinct numbers, or send bulk SMS, and receive almost nothing; IoT
+SIMs move data only; mule accounts pass money through (in, then out within hours, in ~ out, many
+counterparties).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ SIM_PROFILES: dict[str, tuple[float, bool, float, float, float, float, float, fl
     "elderly_own": (0.8, False, 1.5, 2.5, 180, 0.5, 0.1, 1.0, 30, 1.2),
     "iot": (1.5, False, 0.0, 0.0, 0, 0.0, 0.0, 0.05, 8, 1.0),
     "simbox": (0.85, True, 70.0, 0.3, 28, 0.95, 8.0, 0.2, 0.5, 0.8),
+    "simbox_sms": (0.85, True, 0.5, 0.05, 20, 1.0, 220.0, 0.3, 0.0, 0.8),
     "stolen": (0.6, True, 18.0, 4.0, 70, 0.85, 4.0, 3.0, 250, 1.0),
     "elderly_misuse": (0.7, True, 25.0, 3.0, 55, 0.85, 10.0, 2.0, 600, 0.9),
 }

@@ -3,6 +3,8 @@
 Only a minority of misused cards are ever confirmed, loud typologies (card farmers) more often
 than quiet ones (elderly IDs), days to weeks after the misuse began, never after ``as_of``.
 Cleared cards (label 0) are mostly confounders that looked suspicious and passed re-verification.
+SIM farms and rented accounts are never labelled: no label 1 on their cards, and no label at all
+(cleared cards included) on any card or ID of their holders.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from realname_guard.core.generator_config import GeneratorConfig
-from realname_guard.generator.population import CONFOUNDER_ROLES
+from realname_guard.generator.population import CONFOUNDER_ROLES, NEVER_LABELLED
 from realname_guard.generator.reference import US_PER_DAY, Regions
 
 POSITIVE_SOURCES: dict[str, tuple[tuple[str, ...], tuple[float, ...]]] = {
@@ -29,7 +31,7 @@ def _positives(rng: np.random.Generator, cards: pd.DataFrame, entity: str, key: 
                as_of_us: int) -> pd.DataFrame:
     rates = {"card_farmer": cfg.label_rate_card_farmer, "stolen_id": cfg.label_rate_stolen_id,
              "dormant_mule": cfg.label_rate_dormant_mule, "elderly_id": cfg.label_rate_elderly_id}
-    bad = cards[cards["is_misuse"] == 1]
+    bad = cards[(cards["is_misuse"] == 1) & ~cards["typology"].isin(NEVER_LABELLED)]
     typ = bad["typology"].to_numpy()
     rate = np.array([rates[t] for t in typ], dtype=float)
     delay = rng.uniform(cfg.label_delay_min_days, cfg.label_delay_max_days, len(bad)) * US_PER_DAY
@@ -47,7 +49,7 @@ def _positives(rng: np.random.Generator, cards: pd.DataFrame, entity: str, key: 
 
 def _negatives(rng: np.random.Generator, cards: pd.DataFrame, entity: str, key: str, n: int, roles: np.ndarray,
                cfg: GeneratorConfig, as_of_us: int) -> pd.DataFrame:
-    honest = cards[cards["is_misuse"] == 0]
+    honest = cards[(cards["is_misuse"] == 0) & ~np.isin(roles[cards["person"].to_numpy()], NEVER_LABELLED)]
     if n <= 0 or len(honest) == 0:
         return pd.DataFrame(columns=LABEL_COLUMNS)
     confounder = np.isin(roles[honest["person"].to_numpy()], CONFOUNDER_ROLES)

@@ -2,6 +2,8 @@
 
 Roles are exclusive: one misuse typology or one confounder per person, the rest ``normal``.
 Group roles (card farmers, elderly victims of one insider, students of one campus) share a region.
+The holders whose IDs a SIM farm bought, and the renters whose accounts one card room drives, are
+grouped by farm or room but keep their own homes: the IDs of a group are unrelated to each other.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from realname_guard.generator.reference import (
     to_traditional,
 )
 
-MISUSE_ROLES = ("card_farmer", "stolen_id", "dormant_mule", "elderly_id")
+MISUSE_ROLES = ("card_farmer", "stolen_id", "dormant_mule", "elderly_id", "simbox_farm", "rented_account")
+# Misuse never confirmed: no label on their misused cards, nor on any other card or the ID of their holders.
+NEVER_LABELLED = ("simbox_farm", "rented_account")
 CONFOUNDER_ROLES = ("student", "family_plan", "corporate_iot", "merchant", "traveller", "migrant")
 
 
@@ -34,6 +38,7 @@ def role_counts(n: int, cfg: GeneratorConfig) -> dict[str, int]:
     shares = {
         "card_farmer": cfg.card_farmer_share, "stolen_id": cfg.stolen_id_share,
         "dormant_mule": cfg.dormant_mule_share, "elderly_id": cfg.elderly_id_share,
+        "simbox_farm": cfg.simbox_farm_share, "rented_account": cfg.rented_account_share,
         "student": cfg.student_share, "family_plan": cfg.family_plan_share,
         "corporate_iot": cfg.corporate_share, "merchant": cfg.merchant_share,
         "traveller": cfg.traveller_share, "migrant": cfg.migrant_share,
@@ -43,6 +48,10 @@ def role_counts(n: int, cfg: GeneratorConfig) -> dict[str, int]:
         counts["card_farmer"] = max(counts["card_farmer"], cfg.farmer_group_min)
     if counts["elderly_id"]:
         counts["elderly_id"] = max(counts["elderly_id"], cfg.elderly_group_min)
+    if counts["simbox_farm"]:
+        counts["simbox_farm"] = max(counts["simbox_farm"], cfg.simbox_farm_ids_min)
+    if counts["rented_account"]:
+        counts["rented_account"] = max(counts["rented_account"], cfg.rented_room_min)
     counts["migrant"] = min(counts["migrant"], max(0, n - sum(v for k, v in counts.items() if k != "migrant")))
     return counts
 
@@ -82,6 +91,8 @@ class Chunk:
     farmer_region: np.ndarray  # county index per farmer group
     elderly_region: np.ndarray  # county index per insider group
     campus_region: np.ndarray  # county index per campus group
+    simbox_region: np.ndarray  # county index per SIM farm
+    rented_region: np.ndarray  # county index per card room
 
 
 def make_people(rng: np.random.Generator, chunk_idx: int, start: int, n: int, cfg: GeneratorConfig,
@@ -106,7 +117,8 @@ def make_people(rng: np.random.Generator, chunk_idx: int, start: int, n: int, cf
     hukou_prov = np.where(migrant, inland, hukou_prov)
     hukou = pick_in_province(rng, reg, hukou_prov)
     residence = hukou.copy()
-    mover = (role == "normal") & (rng.random(n) < cfg.local_mover_share)
+    # the holders of never-labelled misuse are ordinary persons in everything but that misuse
+    mover = np.isin(role, ("normal", *NEVER_LABELLED)) & (rng.random(n) < cfg.local_mover_share)
     residence[mover] = pick_in_province(rng, reg, hukou_prov[mover])
     coastal = pick_province(rng, reg, int(migrant.sum()), COASTAL_PROVINCES, exclude=hukou_prov[migrant])
     residence[migrant] = pick_in_province(rng, reg, coastal)
@@ -123,6 +135,11 @@ def make_people(rng: np.random.Generator, chunk_idx: int, start: int, n: int, cf
     campus_region = _group_regions(rng, reg, role, "student", group, 20, 60, COASTAL_PROVINCES + INLAND_PROVINCES)
     m = role == "student"
     residence[m] = campus_region[group[m]]
+    # farms and card rooms sit where the gang is; their holders stay where they live
+    simbox_region = _group_regions(rng, reg, role, "simbox_farm", group, cfg.simbox_farm_ids_min,
+                                   cfg.simbox_farm_ids_max, ())
+    rented_region = _group_regions(rng, reg, role, "rented_account", group, cfg.rented_room_min,
+                                   cfg.rented_room_max, ())
 
     # ID numbers: unique across chunks, resampling the sequence on collision
     birth_int = pd.DatetimeIndex(birth).strftime("%Y%m%d").astype(np.int64).to_numpy()
@@ -161,7 +178,7 @@ def make_people(rng: np.random.Generator, chunk_idx: int, start: int, n: int, cf
         "bank_name": bank_name, "group": group,
         "fingerprint": fingerprints((np.int64(chunk_idx) << 32) + np.arange(n, dtype=np.int64)),
     })
-    return Chunk(people, farmer_region, elderly_region, campus_region)
+    return Chunk(people, farmer_region, elderly_region, campus_region, simbox_region, rented_region)
 
 
 def _group_regions(rng: np.random.Generator, reg: Regions, role: np.ndarray, name: str, group: np.ndarray,

@@ -2,7 +2,10 @@
 
 Card farmers sell bursts of SIMs and accounts opened at one agent; stolen IDs are used without a
 face check far from home; dormant accounts turn into mules; an outlet insider registers extra SIMs
-on elderly people's IDs. Only these cards carry ``is_misuse = 1``; the victims' own cards do not.
+on elderly people's IDs. Two more are never labelled and show only as many unrelated IDs converging
+on a few devices: SIM farms (猫池) run bought IDs' SIMs in SIM-box boards, and card rooms (卡房) of
+跑分 platforms drive rented accounts from a few phones. Only these cards carry ``is_misuse = 1``;
+the victims' and holders' own cards do not.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from realname_guard.generator.reference import (
 )
 
 FARMER_OPERATOR_WEIGHTS = (0.4, 0.2, 0.15, 0.15, 0.1)  # MVNO numbers are over-represented
+SIMBOX_BOARD_SIMS = (8, 16)  # SIMs per SIM-box board of a farm (one IMEI), both ends included
+SIMBOX_ONLINE_SHARE = 0.4  # farm SIMs registered ONLINE (mailed to the farm); the rest at 1-2 accomplice agents
+RENTED_PER_PHONE = 10  # a card room drives about this many rented accounts from each of its phones
+RENTED_ABROAD_SHARE = 0.25  # card rooms abroad (ip_region ABROAD); the others in one county
 
 
 def _days(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:
@@ -43,6 +50,14 @@ def _rank_within(ids: np.ndarray) -> np.ndarray:
     starts = np.r_[0, np.flatnonzero(np.diff(ids)) + 1]
     sizes = np.diff(np.r_[starts, len(ids)])
     return np.arange(len(ids)) - np.repeat(starts, sizes)
+
+
+def _shuffled_rank(rng: np.random.Generator, keys: np.ndarray) -> np.ndarray:
+    """Position of each row within the rows of its key, in random order."""
+    order = np.lexsort((rng.random(len(keys)), keys))
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = _rank_within(keys[order])
+    return rank
 
 
 def _far_county(rng: np.random.Generator, reg: Regions, home: np.ndarray) -> np.ndarray:
@@ -237,3 +252,82 @@ def dormant_mules(rng: np.random.Generator, chunk: Chunk, accounts: pd.DataFrame
     accounts.loc[rows, "is_misuse"] = 1
     accounts.loc[rows, "typology"] = "dormant_mule"
     accounts.loc[rows, "misuse_start"] = burst
+
+
+def simbox_farms(rng: np.random.Generator, chunk: Chunk, cfg: GeneratorConfig, reg: Regions, as_of_us: int,
+                 first_board: int) -> pd.DataFrame:
+    """SIM farms (猫池): 1-2 SIMs on each of many bought IDs, run in a few SIM-box boards, outbound only.
+
+    The SIMs of a farm are registered in a burst of days at one or two agents of the farm's county
+    or ONLINE, then dealt at random over boards of at most 8-16 slots (``device_group`` from
+    ``first_board`` on: one IMEI per board), so that each IMEI carries SIMs of many unrelated IDs.
+    A farm either calls (the card farmers' ``simbox`` profile: a few hundred kB of data a day) or
+    sends bulk SMS (``simbox_sms``: no data), at home; almost nothing comes in.
+    """
+    people = chunk.people
+    holders = np.flatnonzero(people["role"].to_numpy() == "simbox_farm")
+    if len(holders) == 0:
+        return frame(SIM_DEFAULTS, 0)
+    n_farms = len(chunk.simbox_region)
+    f_region = reg.codes[chunk.simbox_region]
+    f_start = as_of_us - as_of_us % US_PER_DAY - _days(rng, 14, cfg.misuse_recent_days, n_farms)
+    f_start -= f_start % US_PER_DAY
+    f_agent = rng.integers(0, 12, n_farms)
+    f_board = rng.integers(SIMBOX_BOARD_SIMS[0], SIMBOX_BOARD_SIMS[1] + 1, n_farms)
+    f_profile = np.where(rng.random(n_farms) < 0.5, "simbox", "simbox_sms").astype(object)
+
+    person = np.repeat(holders, rng.integers(1, 3, len(holders)))
+    f = people["group"].to_numpy()[person]
+    m = len(person)
+    boards = -(-np.bincount(f, minlength=n_farms) // f_board)  # dealt round, so boards are about equally full
+    board = first_board + np.r_[0, np.cumsum(boards)][:-1][f] + _shuffled_rank(rng, f) % boards[f]
+    op = np.array(OPERATORS, dtype=object)[rng.choice(len(OPERATORS), m, p=FARMER_OPERATOR_WEIGHTS)]
+    reg_time = np.minimum(daytime_us(rng, f_start[f] + rng.integers(0, 4, m) * US_PER_DAY), as_of_us - US_PER_HOUR)
+    online = rng.random(m) < SIMBOX_ONLINE_SHARE
+    outlet = outlet_ids(op, f_region[f], "A", (f_agent[f] + rng.integers(0, 2, m)) % 12)
+    outlet[online] = None
+    act_start = reg_time + _days(rng, 1, 7, m)
+    return frame(
+        SIM_DEFAULTS, m, person=person, operator=op, id_number=people["id_number"].to_numpy()[person],
+        reg_name=people["name"].to_numpy()[person], reg_time=reg_time,
+        channel=np.where(online, "ONLINE", "AGENT").astype(object), outlet_id=outlet, outlet_region=f_region[f],
+        face_verified=online | (rng.random(m) < 0.7), profile=f_profile[f], act_region=f_region[f],
+        device_group=board, tac_kind="simbox", act_start=act_start, is_misuse=1, typology="simbox_farm",
+        misuse_start=act_start, group=f,
+    )
+
+
+def rented_accounts(rng: np.random.Generator, chunk: Chunk, accounts: pd.DataFrame, cfg: GeneratorConfig,
+                    reg: Regions, as_of_us: int, chunk_idx: int) -> None:
+    """Each renter's account, drawn among theirs, is driven by a card room (卡房) of a 跑分 platform.
+
+    The account keeps its honest registration and reserved number (the renter relays the codes);
+    from the rental on, which began up to 30 days before the window or in its first half, it only
+    passes money through, online, from one of the room's phones (about ten renters per phone) and
+    from the room's county, or from abroad.
+    """
+    people = chunk.people
+    is_renter = people["role"].to_numpy()[accounts["person"].to_numpy()] == "rented_account"
+    cand = accounts.index[is_renter]
+    if len(cand) == 0:
+        return
+    rows = np.sort(accounts.loc[rng.permutation(cand)].drop_duplicates("person").index.to_numpy())
+    n = len(rows)
+    room = people["group"].to_numpy()[accounts.loc[rows, "person"].to_numpy()]
+    n_rooms = len(chunk.rented_region)
+    phones = 1 + np.bincount(room, minlength=n_rooms) // RENTED_PER_PHONE
+    phone = np.r_[0, np.cumsum(phones)][:-1][room] + _shuffled_rank(rng, room) % phones[room]
+    r_ip = np.where(rng.random(n_rooms) < RENTED_ABROAD_SHARE, "ABROAD", reg.codes[chunk.rented_region])
+    window_start = as_of_us - as_of_us % US_PER_DAY - cfg.activity_days * US_PER_DAY
+    start = window_start + _days(rng, -30, 0.5 * cfg.activity_days, n)
+    start = np.maximum(start, accounts.loc[rows, "open_time"].to_numpy() + US_PER_DAY)
+    accounts.loc[rows, "status"] = "ACTIVE"
+    accounts.loc[rows, "close_time"] = -1
+    accounts.loc[rows, "profile"] = "passthrough"
+    accounts.loc[rows, "txn_start"] = start
+    accounts.loc[rows, "txn_end"] = -1
+    accounts.loc[rows, "use_device"] = _gang_devices(4, chunk_idx, phone)
+    accounts.loc[rows, "ip_region"] = r_ip[room].astype(object)
+    accounts.loc[rows, "is_misuse"] = 1
+    accounts.loc[rows, "typology"] = "rented_account"
+    accounts.loc[rows, "misuse_start"] = start

@@ -40,7 +40,14 @@ from realname_guard.generator.reference import (
     msisdns,
     regions,
 )
-from realname_guard.generator.typologies import card_farmers, dormant_mules, elderly_ids, stolen_ids
+from realname_guard.generator.typologies import (
+    card_farmers,
+    dormant_mules,
+    elderly_ids,
+    rented_accounts,
+    simbox_farms,
+    stolen_ids,
+)
 from realname_guard.generator.writer import arrow_schema, to_arrow, write_part
 
 log = logging.getLogger(__name__)
@@ -64,14 +71,17 @@ def _sims(rng: np.random.Generator, chunk: Chunk, cfg: GeneratorConfig, reg: Reg
     people = chunk.people
     farm_s, farm_a = card_farmers(rng, chunk, cfg, reg, as_of_us, chunk_idx)
     stol_s, stol_a = stolen_ids(rng, chunk, cfg, reg, as_of_us, chunk_idx)
+    # SIM-box boards of the farms are numbered after the card farmers' boxes
+    boxes = int(farm_s["device_group"].max()) + 1 if len(farm_s) else 0
     sims = pd.concat([
         honest_sims(rng, people, cfg, reg, as_of_us, campus_start),
         corporate_sims(rng, people, cfg, reg, as_of_us), farm_s, stol_s,
-        elderly_ids(rng, chunk, cfg, reg, as_of_us),
+        elderly_ids(rng, chunk, cfg, reg, as_of_us), simbox_farms(rng, chunk, cfg, reg, as_of_us, boxes),
     ], ignore_index=True)
     accounts = pd.concat([honest_accounts(rng, people, cfg, reg, as_of_us, campus_start), farm_a, stol_a],
                          ignore_index=True)
     dormant_mules(rng, chunk, accounts, cfg, reg, as_of_us, chunk_idx)
+    rented_accounts(rng, chunk, accounts, cfg, reg, as_of_us, chunk_idx)
     return sims, accounts
 
 

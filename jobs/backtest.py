@@ -42,7 +42,7 @@ from realname_guard.models.backtest import (
 )
 from realname_guard.models.dataset import InsufficientLabelsError, build_training_set
 from realname_guard.models.evaluate import evaluate, pr_curve
-from realname_guard.models.train import fit_model, predict, resolve_num_workers
+from realname_guard.models.train import Model, fit_model, predict, resolve_num_workers
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,8 @@ def with_candidate(cfg: ModelConfig, cand: Candidate) -> ModelConfig:
         out = dataclasses.replace(out, class_weight=cand.class_weight)
     if cand.views is False:
         out = dataclasses.replace(out, views=None)
+    if cand.monotone is False:
+        out = dataclasses.replace(out, monotone_increasing=())
     if cand.older_labels is not None:
         out = dataclasses.replace(
             out, point_in_time=dataclasses.replace(out.point_in_time, older_labels=cand.older_labels)
@@ -103,6 +105,7 @@ def settings(cfg: ModelConfig) -> dict[str, Any]:
         "learning_rate": cfg.xgb.learning_rate,
         "older_labels": cfg.point_in_time.older_labels,
         "views": ",".join(cfg.views) if cfg.views else "one model",
+        "monotone": len(cfg.monotone_increasing),
     }
 
 
@@ -172,7 +175,6 @@ def evaluate_candidate(
 ) -> CandidateResult:
     """Train `cfg` on what was known at `start`, score as of `start`, measure on the cards since."""
     t0 = time.perf_counter()
-    tiers = ctx.cfg.policy.tiers
     try:
         training = build_training_set(training_snapshots, labels, start, cfg).select(
             *cols, "label", "is_validation", "entity_type", "entity_id"
@@ -184,8 +186,33 @@ def evaluate_candidate(
                           validate=False)
     except ValueError as exc:  # e.g. no positive row: this setting cannot train here, the others can
         return CandidateResult(name, settings(cfg), {}, error=str(exc), seconds=time.perf_counter() - t0)
+    return measure(ctx, name, settings(cfg), model, cols, at_start, labels, start, t0)
+
+
+def evaluate_model(
+    ctx: JobContext, name: str, model: Model, cols: list[str], at_start: DataFrame, labels: DataFrame,
+    start: dt.date,
+) -> CandidateResult:
+    """A model trained elsewhere (the champion) scored as of `start` and measured on the same
+    window as the candidates, so that the two compare card for card."""
+    return measure(ctx, name, {}, model, cols, at_start, labels, start, time.perf_counter())
+
+
+def measure(
+    ctx: JobContext,
+    name: str,
+    setting: dict[str, Any],
+    model: Model,
+    cols: list[str],
+    at_start: DataFrame,
+    labels: DataFrame,
+    start: dt.date,
+    t0: float,
+) -> CandidateResult:
+    """Score `at_start` with `model` and measure on the cards first confirmed after `start`."""
+    tiers = ctx.cfg.policy.tiers
     scored = predict(model, null_columns(at_start, cols).select("entity_type", "entity_id", "id_hash", "closed", *cols))
-    population = backtest_frame(scored, labels, start, ctx.run_date, cfg.person_labels_apply_to_cards)
+    population = backtest_frame(scored, labels, start, ctx.run_date, ctx.cfg.model.person_labels_apply_to_cards)
     frame = population.cache()
     try:
         metrics = evaluate(frame)
@@ -210,7 +237,7 @@ def evaluate_candidate(
         lists["recall_at_fixed_medium"] = at_fixed.recall
     seconds = round(time.perf_counter() - t0, 1)
     log.info("backtest %s: %s in %.1f s", name, {k: round(v, 4) for k, v in metrics.items()}, seconds)
-    return CandidateResult(name, settings(cfg), metrics, shares, lists, seconds, frame=population, ranked=ranks)
+    return CandidateResult(name, setting, metrics, shares, lists, seconds, frame=population, ranked=ranks)
 
 
 def candidates(cfg: ModelConfig) -> list[tuple[str, ModelConfig]]:
@@ -240,7 +267,7 @@ def run_backtest(
     ]
     base_cols = [c for c in mcfg.backtest.baseline_features if c in cols]
     if base_cols:
-        naive = dataclasses.replace(mcfg, negatives_per_positive=0.0, views=None)
+        naive = dataclasses.replace(mcfg, negatives_per_positive=0.0, views=None, monotone_increasing=())
         # Second, right after the configured setting: the baseline is never left out for time.
         jobs.insert(1, (BASELINE, functools.partial(
             evaluate_candidate, ctx, BASELINE, naive, before, at_start, labels, start, base_cols)))

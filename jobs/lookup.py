@@ -133,7 +133,7 @@ def audit(cfg: Config, by: By, id_hash: str | None, found: bool, cards: int) -> 
     """Record one lookup under ``<output>/audit/lookups/date=<today>/`` and return the file's path."""
     fs, root = _fs(cfg.output)
     now = dt.datetime.now(dt.UTC)
-    who = os.environ.get(ANALYST_ENV) or _login()
+    who = analyst()
     folder = f"{root}/audit/lookups/date={now.date().isoformat()}"
     fs.create_dir(folder, recursive=True)
     path = f"{folder}/{now.strftime('%H%M%S%f')}-{uuid.uuid4().hex[:8]}.json"
@@ -141,6 +141,11 @@ def audit(cfg: Config, by: By, id_hash: str | None, found: bool, cards: int) -> 
     with fs.open_output_stream(path) as f:
         f.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
     return path
+
+
+def analyst() -> str:
+    """Who acts, as the environment names them: $REALNAME_GUARD_ANALYST, else the login name."""
+    return os.environ.get(ANALYST_ENV) or _login()
 
 
 def _login() -> str:

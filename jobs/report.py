@@ -56,6 +56,11 @@ def render_report(s: dict[str, Any]) -> str:
         ]
         lines += [""] + _table(["type", "recipient", "scored", "listed HIGH", "listed MEDIUM"], rows)
         lines += ["", "Measures: " + ", ".join(f"{a} {n}" for a, n in sorted(actions.items())) + "."]
+        by_source = scoring.get("listed_by_source") or {}
+        if by_source:
+            lines.append("Listed by: " + ", ".join(f"{k} {v}" for k, v in by_source.items()) + (
+                " (ANOMALY: far out on several inputs at once with no label behind it; REVERIFY only, for a "
+                "person to review)." if by_source.get("ANOMALY") else "."))
         lines.append(
             f"{review} listings rest on the model alone and need human review before any measure (PIPL Art. 24); "
             f"{scoring.get('awaiting_review_past_deadline', 0)} of them are past their re-verification deadline and "
@@ -103,11 +108,15 @@ def render_report(s: dict[str, Any]) -> str:
     if model:
         lines += ["", "## Training", ""]
         lines.append(
-            f"Registered **{model['name']} v{model['version']}** as `@{model['alias']}` "
+            f"Registered **{model['name']} v{model['version']}** as `@challenger` "
             f"(MLflow run `{model['training_run_id']}`), trained with the setting "
             + ", ".join(f"{k}={v}" for k, v in model.get("setting", {}).items())
             + f" on every label known by the run date; tier thresholds from: {model.get('thresholds_source')}."
         )
+        gate = model.get("gate")
+        if gate:
+            verdict = "promoted to `@champion`" if gate["promote"] else "**refused**: the champion keeps scoring"
+            lines += ["", f"Champion and challenger: this version was {verdict}: {gate['reason']}."]
         rows = [[k, v] for k, v in sorted(model.get("training_rows", {}).items())]
         if rows:
             lines += [""] + _table(["training rows", "count"], rows)

@@ -78,6 +78,7 @@ def _lists(scoring: dict[str, Any]) -> list[str]:
     rows = [[et, rc, v["scored"], v.get("HIGH", 0), v.get("MEDIUM", 0), *[v.get(a, 0) for a in actions]]
             for (et, rc), v in sorted(per.items())]
     out.append(_table(["kind", "recipient", "scored", "HIGH", "MEDIUM", *actions], rows))
+    out += _sources(scoring)
     ch = scoring.get("changes")
     if ch:
         since = f"since the run of {ch['previous_run_date']}" if ch.get("previous_run_date") else "(no earlier run)"
@@ -237,6 +238,31 @@ def reason_words() -> dict[str, tuple[str, str]]:
             for name, o in f.outputs.items()}
 
 
+def _sources(scoring: dict[str, Any]) -> list[str]:
+    """What put the cards on the lists, and what the anomaly score (no labels) added."""
+    by = scoring.get("listed_by_source") or {}
+    if not by:
+        return []
+    text = ", ".join(f"{html.escape(k)} {v:,}" for k, v in by.items())
+    out = [f"<p>Listed by: {text}.</p>"]
+    if by.get("ANOMALY"):
+        out.append(f"<p>{by['ANOMALY']:,} cards are listed on the anomaly score alone (far out on several inputs at "
+                   "once, no label behind them): REVERIFY only, each for a person to review; their reasons say how "
+                   "far out they lie.</p>")
+    return out
+
+
+def _gate(model: dict[str, Any]) -> list[str]:
+    gate = model.get("gate")
+    if not gate:
+        return []
+    verdict = "promoted to champion" if gate["promote"] else "refused: the champion keeps scoring"
+    cls = "ok" if gate["promote"] else "warn"
+    return ["<h2>Champion and challenger</h2>",
+            f"<p class='{cls}'>{html.escape(model['name'])} v{html.escape(str(model['version']))}, trained in this run, "
+            f"was {verdict}: {html.escape(gate['reason'])}.</p>"]
+
+
 def render_html(s: dict[str, Any], words: dict[str, tuple[str, str]] | None = None) -> str:
     """The page. `words` maps a reason code to its (English, Chinese) description (default: the
     feature registry's)."""
@@ -259,6 +285,8 @@ def render_html(s: dict[str, Any], words: dict[str, tuple[str, str]] | None = No
     bt = s.get("backtest")
     if bt and bt.get("candidates") is not None:
         parts += _backtest(bt)
+    if s.get("model"):
+        parts += _gate(s["model"])
     if s.get("drift"):
         parts += _drift(s["drift"])
     if s.get("timings_s"):

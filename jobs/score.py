@@ -17,12 +17,14 @@ from realname_guard.core.kinds import CardKind, kind_descriptions, kind_descript
 from realname_guard.core.schema import ENTITY_COLUMNS, null_columns
 from realname_guard.features.registry import registry
 from realname_guard.jobs.context import JobContext, RunState, start_tracking
+from realname_guard.models.anomaly import OUTPUTS as ANOMALY_OUTPUTS
+from realname_guard.models.anomaly import add_anomaly, fit_tails
 from realname_guard.models.drift import drift
-from realname_guard.models.explain import add_reasons
+from realname_guard.models.explain import add_reasons, anomaly_reasons
 from realname_guard.models.registry import champion_trained_on, load_champion
 from realname_guard.models.train import predict
 from realname_guard.policy.disciplinary import disciplinary_candidates
-from realname_guard.policy.lists import apply_tiers, capped_thresholds, evidence
+from realname_guard.policy.lists import anomaly_cuts, apply_tiers, capped_thresholds, evidence
 from realname_guard.policy.rules import rule_inputs
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ LIST_COLUMNS = (
     "id_hash",
     "id_masked",
     "score",
+    "model_score",
+    "anomaly_score",
     "risk_tier",
     "action",
     "reasons",
@@ -166,11 +170,20 @@ def run_score(
         values = null_columns(features, cols)
         ctx.summary["drift"] = input_drift(champion.run_id, features, cfg.model.drift_psi_threshold, cfg.model.seed)
         scored = predict(champion.model, values)
+        anomaly_cfg = cfg.policy.anomaly
+        anomaly_cols: list[str] = []
+        if anomaly_cfg.enabled and anomaly_cfg.features:
+            tails = fit_tails(features, anomaly_cfg.features)
+            scored = add_anomaly(scored, tails, anomaly_cfg.extreme_tail)
+            anomaly_cols = list(ANOMALY_OUTPUTS)
+        else:
+            scored = scored.withColumn("anomaly_score", F.lit(None).cast("double"))
+            anomaly_cols = ["anomaly_score"]
         # The decisions carry only the score and what the rules read; the feature values join
         # back for the listed cards alone, for their reasons. Carrying every feature through the
         # evidence (a window over the holder) and its cache cost about 40 s at 1M persons.
         rule_cols = [c for c in rule_inputs(cfg.policy) if c in scored.columns and c not in DECISION_COLUMNS]
-        scored = scored.select(*DECISION_COLUMNS, *rule_cols)
+        scored = scored.select(*DECISION_COLUMNS, *rule_cols, *anomaly_cols)
         tiers = cfg.policy.tiers
         from_model = tiers.source == "model"
         high = champion.thresholds.get("high") if from_model else None
@@ -182,7 +195,8 @@ def run_score(
         history = read_history(ctx)
         ev = evidence(scored, labels, history, cfg.policy, ctx.run_date).cache()
         thresholds, cap = capped_thresholds(ev, configured, tiers.max_listed_share)
-        decisions = apply_tiers(ev, thresholds, cfg.policy, ctx.run_date)
+        cuts, anomaly_info = anomaly_cuts(ev, thresholds, anomaly_cfg)
+        decisions = apply_tiers(ev, thresholds, cfg.policy, ctx.run_date, cuts)
     with ctx.stage("explain+publish"):
         run_id = f"{ctx.run_date_str}-{champion.name}-v{champion.version}"
         provenance = [
@@ -193,7 +207,8 @@ def run_score(
         listed = decisions.where("listed")
         # A semi-join reads the feature values of the listed cards only (their keys broadcast
         # when few), then the listed rows take them on.
-        listed_values = values.select(*CARD_KEY, *[c for c in cols if c not in listed.columns]).join(
+        shown = list(dict.fromkeys([*cols, *[f for f in anomaly_cfg.features if f in features.columns]]))
+        listed_values = values.select(*CARD_KEY, *[c for c in shown if c not in listed.columns]).join(
             listed.select(*CARD_KEY), CARD_KEY, "left_semi"
         )
         listed = listed.join(listed_values, CARD_KEY)
@@ -206,9 +221,15 @@ def run_score(
             exclude=list(model_inputs()),
             descriptions_zh=descriptions_zh(),
         )
+        if "anomaly_features" in anomaly_cols:  # listed on the anomaly score alone: its reasons are its farthest-out inputs
+            explained = explained.withColumn("reasons", F.when(
+                F.col("listing_source") == "ANOMALY",
+                anomaly_reasons(explained, descriptions(), descriptions_zh()),
+            ).otherwise(F.col("reasons")))
         explained = explained.select("*", *provenance).cache()
         persons = persons_list(decisions, explained).select("*", *provenance)
-        scores = decisions.select("entity_type", "entity_id", "recipient", "score", "risk_tier")
+        scores = decisions.select("entity_type", "entity_id", "recipient", "score", "risk_tier", "model_score",
+                                  "anomaly_score")
         pub = ctx.publisher
         pub.stage("scores", scores, partition_by=("recipient",))
         for kind, frame in kind_lists(explained):
@@ -233,6 +254,8 @@ def run_score(
             "model": {"name": champion.name, "version": str(champion.version), "training_run_id": champion.run_id},
             "list_run_id": run_id,
             "thresholds": thresholds_d,
+            "anomaly": anomaly_info,
+            "listed_by_source": listed_by_source(tally),
             "counts": counts,
             **looks,
             "suppressed_after_clearing": sum(n for k, n in tally.items() if k.suppressed),
@@ -276,6 +299,7 @@ class TallyKey(NamedTuple):
     review_overdue: bool
     listed: bool
     closed: bool | None
+    listing_source: str | None
     score_bin: int
 
 
@@ -286,6 +310,15 @@ def decision_tally(decisions: DataFrame) -> dict[TallyKey, int]:
     keys = [f for f in TallyKey._fields if f != "score_bin"]
     rows = decisions.groupBy(*keys, bucket.alias("score_bin")).count().collect()  # small: bounded cells
     return {TallyKey(*[r[f] for f in TallyKey._fields]): int(r["count"]) for r in rows}
+
+
+def listed_by_source(tally: dict[TallyKey, int]) -> dict[str, int]:
+    """Listed cards per ``listing_source`` (RULE, MODEL, ANOMALY, DISCIPLINARY)."""
+    out: dict[str, int] = {}
+    for k, n in tally.items():
+        if k.listed and k.listing_source:
+            out[k.listing_source] = out.get(k.listing_source, 0) + n
+    return dict(sorted(out.items()))
 
 
 def tally_counts(tally: dict[TallyKey, int]) -> list[dict[str, Any]]:

@@ -15,12 +15,16 @@ from typing import Any
 
 import mlflow
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from realname_guard.core.schema import feature_columns
 from realname_guard.core.tables import Tables
 from realname_guard.jobs.backtest import (
+    METRIC,
+    BacktestResult,
     build_snapshots,
     chosen_config,
+    evaluate_model,
     log_backtest,
     run_backtest,
     settings,
@@ -28,9 +32,10 @@ from realname_guard.jobs.backtest import (
     snapshot_dates,
 )
 from realname_guard.jobs.context import JobContext, RunState, model_views, start_tracking
+from realname_guard.models.backtest import GateDecision, gate_decision
 from realname_guard.models.dataset import build_training_set
 from realname_guard.models.drift import reference as drift_reference
-from realname_guard.models.registry import log_model
+from realname_guard.models.registry import has_champion, load_champion, log_model, record_gate
 from realname_guard.models.train import fit_model, predict, resolve_num_workers
 
 log = logging.getLogger(__name__)
@@ -121,15 +126,26 @@ def run_train(
             mlflow.log_dict(drift_reference(features, cols, mcfg.seed), DRIFT_REFERENCE)
             tiers = cfg.policy.tiers
             chosen = backtest.chosen if backtest else None
-            found = share_thresholds(predict(model, features), chosen.shares if chosen else None)
+            today = predict(model, features).select("closed", "score").cache()
+            found = share_thresholds(today, chosen.shares if chosen else None)
             thresholds = found or {"high": tiers.high, "medium": tiers.medium}
+            listed_share = medium_share(today, thresholds["medium"] if tiers.source == "model" else tiers.medium)
+            today.unpersist()
             source = "backtest" if found else "fixed (the backtest measured too few confirmations)"
             if tiers.source == "fixed":
                 source += "; scoring uses the fixed policy.tiers (source: fixed)"
             mlflow.log_metrics({f"threshold_{k}": v for k, v in thresholds.items()})
             mlflow.log_param("thresholds.source", source)
             tagged: dict[str, float | None] = dict(thresholds)
-            uri, version = log_model(model, cols, tagged, metrics, mcfg, cfg.run.mlflow)
+            uri, version = log_model(model, cols, tagged, metrics, mcfg, cfg.run.mlflow, as_champion=False)
+            gate = None
+            if version is not None:
+                with ctx.stage("gate"):
+                    gate = run_gate(ctx, backtest, snapshots, labels, listed_share)
+                record_gate(cfg.run.mlflow, version, gate.promote, gate.reason)
+                mlflow.set_tags({"gate": "promoted" if gate.promote else "refused", "gate_reason": gate.reason})
+                mlflow.log_metrics({f"gate.{k}": float(v) for k, v in asdict(gate).items()
+                                    if isinstance(v, float) and v == v})
             result = TrainResult(run.info.run_id, uri, str(version), metrics, thresholds)
     ctx.summary["model"] = {
         "name": cfg.run.mlflow.model_name,
@@ -141,9 +157,47 @@ def run_train(
         "thresholds_source": source,
         "training_rows": sizes,
         "setting": settings(mcfg),
+        "gate": asdict(gate) if gate else None,
     }
     log.info("model %s v%s: backtest %s", cfg.run.mlflow.model_name, result.version, metrics)
     return result
+
+
+def medium_share(scores: DataFrame, medium: float) -> float | None:
+    """Share of today's open cards scoring at or above `medium` (one aggregate)."""
+    row = scores.where(~F.coalesce(F.col("closed"), F.lit(False))).agg(
+        F.count(F.lit(1)).alias("n"), F.count(F.when(F.col("score") >= medium, 1)).alias("m")).first()
+    return row["m"] / row["n"] if row and row["n"] else None
+
+
+def run_gate(
+    ctx: JobContext,
+    backtest: BacktestResult | None,
+    snapshots: dict[dt.date, DataFrame],
+    labels: DataFrame,
+    listed_share: float | None,
+) -> GateDecision:
+    """The champion/challenger gate (``model.gate``): the backtest's chosen setting against the
+    champion model scored on the same window. A champion trained after the window began has seen
+    some of its confirmations as labels: flattered, it is harder to replace (the safe direction)."""
+    cfg = ctx.cfg
+    exists = has_champion(cfg.run.mlflow)
+    chosen = backtest.chosen if backtest else None
+    measured = (chosen is not None and chosen.ranked is not None and chosen.ranked.positives
+                and chosen.metrics.get("positives", 0) >= cfg.model.backtest.min_positives
+                and chosen.score(METRIC) > float("-inf"))
+    challenger = (chosen.score(METRIC), chosen.ranked) if measured and chosen and chosen.ranked else None
+    champion = None
+    if exists and challenger is not None and backtest is not None and cfg.model.gate.enabled:
+        loaded = load_champion(cfg.run.mlflow)
+        result = evaluate_model(ctx, f"champion-v{loaded.version}", loaded.model, loaded.feature_cols,
+                                snapshots[backtest.start], labels, backtest.start)
+        if result.ranked is not None and result.score(METRIC) > float("-inf"):
+            champion = (result.score(METRIC), result.ranked)
+    decision = gate_decision(challenger, champion, exists, listed_share, cfg.model.gate, seed=cfg.model.seed)
+    (log.info if decision.promote else log.warning)("gate: %s: %s", "promoted" if decision.promote else "refused",
+                                                     decision.reason)
+    return decision
 
 
 def step(ctx: JobContext, state: RunState) -> None:

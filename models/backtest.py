@@ -17,6 +17,7 @@ import numpy as np
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from realname_guard.core.config import GateConfig
 from realname_guard.core.kinds import kind_names
 from realname_guard.models.evaluate import BINS, CurvePoint
 
@@ -149,3 +150,55 @@ def win_share(challenger: Ranked, incumbent: Ranked, samples: int = 1000, seed: 
     ap_a = _ap_of(a, np.array(challenger.negatives_at_or_above))
     ap_b = _ap_of(b, np.array(incumbent.negatives_at_or_above))
     return float((ap_a > ap_b).mean())
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """Whether the challenger becomes the champion, and why, in words for the report."""
+
+    promote: bool
+    reason: str
+    challenger_ap: float | None = None
+    champion_ap: float | None = None
+    champion_wins: float | None = None  # share of paired resamples where the champion ranks better
+    listed_share: float | None = None
+
+
+def gate_decision(
+    challenger: tuple[float, Ranked] | None,
+    champion: tuple[float, Ranked] | None,
+    has_champion: bool,
+    listed_share: float | None,
+    cfg: GateConfig,
+    seed: int = 0,
+) -> GateDecision:
+    """The champion/challenger gate (``model.gate``): `challenger` and `champion` are (average
+    precision, ranked population) on the same backtest window, or None when not measured."""
+    ap_c = challenger[0] if challenger else None
+    ap_k = champion[0] if champion else None
+    base = {"challenger_ap": ap_c, "champion_ap": ap_k, "listed_share": listed_share}
+    if not cfg.enabled:
+        return GateDecision(True, "the gate is off (model.gate.enabled: false)", **base)
+    out_of_bounds = listed_share is not None and not cfg.min_listed_share <= listed_share <= cfg.max_listed_share
+    share_text = (f"it would list {100 * listed_share:.2f}% of open cards at MEDIUM, outside "
+                  f"[{100 * cfg.min_listed_share:.2f}%, {100 * cfg.max_listed_share:.2f}%] (model.gate)"
+                  if listed_share is not None else "")
+    if not has_champion:  # nothing else could score: the first model scores, the report warns
+        return GateDecision(True, "no champion yet: the first model becomes the champion" + (
+            f", although {share_text}; policy.tiers.max_listed_share caps the lists" if out_of_bounds else ""),
+            **base)
+    if out_of_bounds:
+        return GateDecision(False, share_text, **base)
+    if challenger is None:
+        return GateDecision(False, "its backtest measured nothing (too few confirmations in the window): the "
+                            "champion keeps scoring; `realname-guard promote` can override", **base)
+    if champion is None:
+        return GateDecision(True, "the champion could not be measured on this window", **base)
+    wins = win_share(champion[1], challenger[1], seed=seed)
+    base["champion_wins"] = wins
+    if ap_c is not None and ap_k is not None and ap_c < ap_k - cfg.tolerance and wins >= cfg.confidence:
+        return GateDecision(False, (
+            f"its backtest average precision {ap_c:.4f} is below the champion's {ap_k:.4f} on the same window "
+            f"(tolerance {cfg.tolerance}), the champion ranking better in {100 * wins:.0f}% of resamples"), **base)
+    return GateDecision(True, (
+        f"backtest average precision {ap_c:.4f} against the champion's {ap_k:.4f} on the same window"), **base)

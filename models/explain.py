@@ -157,3 +157,30 @@ def add_reasons(
         ),
     ).cast(REASON_TYPE)
     return df.withColumn("reasons", reasons)
+
+
+def anomaly_reasons(df: DataFrame, descriptions: Mapping[str, str], descriptions_zh: Mapping[str, str]) -> Column:
+    """The reasons of a card listed on the anomaly score (``models.anomaly``): its farthest-out
+    inputs, farthest first, each as "<description>: <value> (top <tail>% of <kind>s)" in English and
+    Chinese, contribution -ln(tail), from ``anomaly_features`` and ``anomaly_tails``."""
+    names = sorted({c for c in descriptions if c in df.columns} | {c for c in descriptions_zh if c in df.columns})
+    if not names:
+        return F.array().cast(REASON_TYPE)
+    values = F.create_map(*[x for n in names for x in (F.lit(n), _value_text(df, n))])
+    en = F.create_map(*[x for n in names for x in (F.lit(n), F.lit(descriptions.get(n, n)))])
+    zh = F.create_map(*[x for n in names for x in (F.lit(n), F.lit(descriptions_zh.get(n) or descriptions.get(n, n)))])
+    kind = F.lower(F.col("entity_type"))
+
+    def reason(pair: Column) -> Column:
+        name, tail = pair["anomaly_features"], pair["anomaly_tails"]
+        pct = F.regexp_replace(F.format_string("%.3f", tail * 100), r"\.?0+$", "")
+        return F.struct(
+            F.upper(name).alias("code"),
+            F.concat(F.coalesce(en[name], name), F.lit(": "), F.coalesce(values[name], F.lit("missing")),
+                     F.lit(" (top "), pct, F.lit("% of "), kind, F.lit("s)")).alias("description"),
+            F.concat(F.coalesce(zh[name], name), F.lit("："), F.coalesce(values[name], F.lit("缺失")),
+                     F.lit("（同类前"), pct, F.lit("%）")).alias("description_zh"),
+            (-F.log(tail)).alias("contribution"),
+        )
+
+    return F.transform(F.arrays_zip("anomaly_features", "anomaly_tails"), reason).cast(REASON_TYPE)

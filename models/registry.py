@@ -106,11 +106,14 @@ def log_model(
     metrics: dict[str, float],
     cfg: ModelConfig,
     mlflow_cfg: MlflowConfig,
+    as_champion: bool = True,
 ) -> tuple[str, str | None]:
     """Log the model, its features, thresholds and metrics to the active run; register it.
 
-    Registers under ``mlflow_cfg.model_name`` and moves ``mlflow_cfg.alias`` to the new version
-    unless ``cfg.register`` is false. Returns (logged model URI, version or None).
+    Registers under ``mlflow_cfg.model_name`` with the alias ``mlflow_cfg.challenger_alias`` unless
+    ``cfg.register`` is false, and with ``mlflow_cfg.alias`` too when `as_champion`; otherwise the
+    gate (:func:`record_gate`) or a person (:func:`promote`) moves that. Returns (logged model URI,
+    version or None).
     """
     run = mlflow.active_run()
     if run is None:
@@ -141,15 +144,55 @@ def log_model(
     version = mlflow.register_model(
         info.model_uri, mlflow_cfg.model_name, tags=_version_tags(thresholds, feature_cols)
     )
-    client.set_registered_model_alias(mlflow_cfg.model_name, mlflow_cfg.alias, version.version)
+    aliases = [mlflow_cfg.challenger_alias, *([mlflow_cfg.alias] if as_champion else [])]
+    for alias in aliases:
+        client.set_registered_model_alias(mlflow_cfg.model_name, alias, version.version)
     log.info(
-        "registered %s version %s as @%s (run %s)",
+        "registered %s version %s as %s (run %s)",
         mlflow_cfg.model_name,
         version.version,
-        mlflow_cfg.alias,
+        ", ".join(f"@{a}" for a in aliases),
         run.info.run_id,
     )
     return info.model_uri, str(version.version)
+
+
+def has_champion(mlflow_cfg: MlflowConfig) -> bool:
+    try:
+        MlflowClient().get_model_version_by_alias(mlflow_cfg.model_name, mlflow_cfg.alias)
+    except mlflow.exceptions.MlflowException:
+        return False
+    return True
+
+
+def record_gate(mlflow_cfg: MlflowConfig, version: str, promote: bool, reason: str) -> None:
+    """Tag `version` with the gate's decision; move ``mlflow_cfg.alias`` to it when promoted."""
+    client = MlflowClient()
+    client.set_model_version_tag(mlflow_cfg.model_name, version, "gate", "promoted" if promote else "refused")
+    client.set_model_version_tag(mlflow_cfg.model_name, version, "gate_reason", reason[:5000])
+    if promote:
+        client.set_registered_model_alias(mlflow_cfg.model_name, mlflow_cfg.alias, version)
+    log.info("%s version %s %s: %s", mlflow_cfg.model_name, version,
+             f"is now @{mlflow_cfg.alias}" if promote else f"refused; @{mlflow_cfg.alias} unchanged", reason)
+
+
+def promote(mlflow_cfg: MlflowConfig, version: str, reason: str, by: str) -> str | None:
+    """A person's decision: move ``mlflow_cfg.alias`` to `version`, recorded as tags on it (who,
+    when, why, and the version it replaced). Returns the replaced version, or None."""
+    client = MlflowClient()
+    client.get_model_version(mlflow_cfg.model_name, version)  # raises, naming it, when there is none
+    try:
+        before: str | None = str(client.get_model_version_by_alias(mlflow_cfg.model_name, mlflow_cfg.alias).version)
+    except mlflow.exceptions.MlflowException:
+        before = None
+    tags = {"promoted_by": by, "promote_reason": reason,
+            "promoted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "promoted_over": before or ""}
+    for key, value in tags.items():
+        client.set_model_version_tag(mlflow_cfg.model_name, version, key, value)
+    client.set_registered_model_alias(mlflow_cfg.model_name, mlflow_cfg.alias, version)
+    log.info("%s version %s promoted to @%s by %s (was %s): %s", mlflow_cfg.model_name, version,
+             mlflow_cfg.alias, by, before, reason)
+    return before
 
 
 def _version_tags(thresholds: dict[str, float | None], feature_cols: list[str]) -> dict[str, str]:

@@ -78,6 +78,15 @@ def xgb_kwargs(cfg: ModelConfig) -> dict[str, Any]:
     }
 
 
+def monotone_constraints(feature_cols: Sequence[str], increasing: Sequence[str]) -> str | None:
+    """XGBoost's ``monotone_constraints`` for `feature_cols` in order: 1 for the columns in
+    `increasing`, 0 for the rest; None when none of them is an input."""
+    up = set(increasing)
+    if not up & set(feature_cols):
+        return None
+    return "(" + ",".join("1" if c in up else "0" for c in feature_cols) + ")"
+
+
 def prepare_training_frame(train_df: DataFrame, feature_cols: Sequence[str], num_workers: int) -> DataFrame:
     """The columns XGBoost reads, in exactly `num_workers` balanced partitions, marked for caching.
 
@@ -156,6 +165,9 @@ def fit(
             params["early_stopping_rounds"] = None
         if rounds is not None:
             params["n_estimators"] = rounds
+        constraints = monotone_constraints(feature_cols, cfg.monotone_increasing)
+        if constraints:
+            params["monotone_constraints"] = constraints
         estimator = SparkXGBClassifier(
             features_col=list(feature_cols),
             label_col=LABEL_COL,

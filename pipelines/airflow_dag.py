@@ -4,7 +4,10 @@ Airflow is not a dependency of the package. The scheduler needs realname-guard i
 with --no-deps is enough: this file reads only the light ``pipelines.steps``, no Spark or MLflow).
 It runs the same CLI as everything else, through spark-submit, once per logical date, in the tasks
 ``realname_guard.pipelines.steps.DAG_TASKS`` names (a light module: no Spark is imported), so
-that a failed training leaves the day's features in place for a rerun of the rest.
+that a failed training leaves the day's features in place for a rerun of the rest. The train task
+registers its model as @challenger and the gate (``model.gate``) promotes it to @champion only when
+its backtest is no worse than the champion's on the same window; the score task always scores with
+@champion, so a refused model never lists anyone (the run report says why).
 Set the Airflow Variables `realname_guard_input`, `realname_guard_output`, `realname_guard_wheel`
 and the connection's environment `REALNAME_GUARD_HASH_KEY`.
 """

@@ -28,7 +28,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from realname_guard.core.config import PolicyConfig
+from realname_guard.core.config import AnomalyConfig, PolicyConfig
 from realname_guard.core.kinds import kind_names
 from realname_guard.policy.rules import rule_hits
 
@@ -225,6 +225,57 @@ def capped_thresholds(
     return (new_high, new_medium), info
 
 
+def anomaly_cuts(
+    ev: DataFrame, thresholds: tuple[float, float], cfg: AnomalyConfig
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """Per kind, the ECOD score (``anomaly_score``) from which a card the model and the rules leave
+    unlisted is listed on the anomaly score alone, so that at most ``cfg.max_listed_share`` of the
+    kind's open cards are; only cards beyond ``cfg.extreme_tail`` on ``cfg.min_extreme_features``
+    features qualify. An empty dict when the scores are absent or the listing is off."""
+    if not cfg.enabled or "anomaly_score" not in ev.columns:
+        return {}, {"enabled": False}
+    high, medium = thresholds
+    eligible = _anomaly_eligible(medium, cfg)
+    rows = ev.groupBy("entity_type").agg(
+        F.count(F.when(~F.col("closed"), 1)).alias("open"), F.count(F.when(eligible, 1)).alias("eligible")
+    ).collect()  # one row per kind
+    cuts: dict[str, float] = {}
+    info: dict[str, Any] = {"enabled": True, "max_listed_share": cfg.max_listed_share, "kinds": {}}
+    for row in sorted(rows, key=lambda r: r["entity_type"]):
+        kind, n_open, n_elig = row["entity_type"], row["open"], row["eligible"]
+        allowed = int(cfg.max_listed_share * n_open)
+        if not n_elig or not allowed:
+            info["kinds"][kind] = {"open": n_open, "eligible": n_elig, "cut": None}
+            continue
+        if n_elig <= allowed:
+            cut = -1.0  # every qualifying card (scores are >= 0)
+        else:  # the allowed number lie above the quantile that many below the top
+            part = ev.where(eligible & (F.col("entity_type") == kind))
+            cut = float(part.approxQuantile("anomaly_score", [1.0 - allowed / n_elig], _QUANTILE_ERROR)[0])
+        cuts[kind] = cut
+        info["kinds"][kind] = {"open": n_open, "eligible": n_elig, "cut": round(cut, 4)}
+    return cuts, info
+
+
+def _anomaly_eligible(medium: float, cfg: AnomalyConfig) -> Column:
+    """Open, not kept off by a clearing, left unlisted by the model and the rules, and extreme on
+    enough features."""
+    return (
+        ~F.col("closed")
+        & ~F.col("suppressed")
+        & (F.col("score") < medium)
+        & ~F.col(f"{_PRIVATE}rule_listed")
+        & (F.coalesce(F.col("anomaly_extremes"), F.lit(0)) >= cfg.min_extreme_features)
+    )
+
+
+def _anomaly_listed(cuts: dict[str, float], medium: float, cfg: AnomalyConfig) -> Column:
+    if not cuts:
+        return F.lit(False)
+    cut = F.create_map(*[F.lit(x) for kv in sorted(cuts.items()) for x in kv])[F.col("entity_type")]
+    return _anomaly_eligible(medium, cfg) & F.coalesce(F.col("anomaly_score") > cut, F.lit(False))
+
+
 def _lookup(mapping: dict[str, str], key: Column, default: str | None = None) -> Column:
     """``mapping[key]`` as a column (``default`` for keys not in it; null when neither)."""
     fallback = F.lit(default).cast("string")
@@ -234,24 +285,37 @@ def _lookup(mapping: dict[str, str], key: Column, default: str | None = None) ->
     return F.coalesce(F.create_map(*pairs)[key], fallback)
 
 
-def apply_tiers(ev: DataFrame, thresholds: tuple[float, float], cfg: PolicyConfig, run_date: dt.date) -> DataFrame:
+def apply_tiers(
+    ev: DataFrame,
+    thresholds: tuple[float, float],
+    cfg: PolicyConfig,
+    run_date: dt.date,
+    anomaly: dict[str, float] | None = None,
+) -> DataFrame:
     """One row per scored card with its tier, measure and whether it is listed, from :func:`evidence`.
 
     Also ``review_overdue``: a model-only listing past its re-verification deadline that waits
     for a reviewer (it stays at ``REVERIFY`` until one decides), for the report.
+
+    `anomaly`: the per-kind cuts of :func:`anomaly_cuts`. A card listed on the anomaly score alone
+    is MEDIUM, ``REVERIFY`` whatever its history, for a person to review, ``listing_source``
+    ``ANOMALY``; its ``score`` (the listing score) is raised to the MEDIUM threshold, so that a
+    cut-off on ``scores`` at MEDIUM gives the lists, and ``model_score`` keeps the model's.
     """
     high, medium = thresholds
     today = F.lit(run_date)
     p = _PRIVATE
     model_tier = tier(F.col("score"), high, medium)
-    listed = ~F.col("closed") & ((model_tier != "NONE") | F.col(f"{p}rule_listed")) & ~F.col("suppressed")
+    anomaly_only = _anomaly_listed(anomaly or {}, medium, cfg.anomaly)
+    listed = ~F.col("closed") & ((model_tier != "NONE") | F.col(f"{p}rule_listed") | anomaly_only) & ~F.col(
+        "suppressed")
     first = F.when(F.col(f"{p}episode_on"), F.col(f"{p}first_prev")).otherwise(today)
     # Evidence of the card's own: a tier from the model or a rule other than the holder's confirmation.
     own_evidence = (model_tier != "NONE") | F.exists("rule_hits", lambda r: r != "HOLDER_CONFIRMED")
     confirmed = F.col("confirmed_misuse") | (F.col("holder_confirmed") & own_evidence)
     risk = F.when(confirmed | (model_tier == "HIGH"), "HIGH").otherwise("MEDIUM")
     model_only = F.size("rule_hits") == 0
-    needs_review = model_only & ~F.col(f"{p}reviewed")
+    needs_review = (model_only & ~F.col(f"{p}reviewed")) | anomaly_only
     may_escalate = F.col(f"{p}overdue") & ~needs_review
     action = (
         F.when(confirmed, "REVOKE")
@@ -262,6 +326,7 @@ def apply_tiers(ev: DataFrame, thresholds: tuple[float, float], cfg: PolicyConfi
     source = (
         F.when(F.col(f"{p}other_rule_listed"), "RULE")
         .when(F.col(f"{p}rule_listed"), "DISCIPLINARY")
+        .when(anomaly_only, "ANOMALY")
         .otherwise("MODEL")
     )
     # The measure stands since the run it took effect: carried while the episode keeps it.
@@ -272,10 +337,15 @@ def apply_tiers(ev: DataFrame, thresholds: tuple[float, float], cfg: PolicyConfi
     due = F.when(action == "REVERIFY", F.date_add(first, cfg.reverify_deadline_days))
     appeal = _lookup({k: v for k, v in cfg.appeal_channels.items() if k != "default"}, F.col("recipient"),
                      cfg.appeal_channels.get("default"))
-    hidden = ("confirmed_misuse", "holder_confirmed", "rule_hits", "suppressed")
+    hidden = ("confirmed_misuse", "holder_confirmed", "rule_hits", "suppressed", "score")
     keep = [c for c in ev.columns if not c.startswith(p) and c not in hidden]
+    absent = [] if "anomaly_score" in ev.columns else [F.lit(None).cast("double").alias("anomaly_score")]
     return ev.select(
         *keep,
+        *absent,
+        F.when(anomaly_only & listed, F.greatest(F.col("score"), F.lit(medium))).otherwise(F.col("score")).alias(
+            "score"),
+        F.col("score").alias("model_score"),
         model_tier.alias("model_tier"),
         F.when(listed, risk).otherwise("NONE").alias("risk_tier"),
         F.when(listed, action).alias("action"),
@@ -302,5 +372,8 @@ def decide(
     cfg: PolicyConfig,
     run_date: dt.date,
 ) -> DataFrame:
-    """:func:`evidence` then :func:`apply_tiers` at fixed thresholds (no cap)."""
-    return apply_tiers(evidence(scored, labels, history, cfg, run_date), thresholds, cfg, run_date)
+    """:func:`evidence` then :func:`apply_tiers` at fixed thresholds (no cap), with the anomaly
+    listing when `scored` carries the anomaly score."""
+    ev = evidence(scored, labels, history, cfg, run_date)
+    cuts, _ = anomaly_cuts(ev, thresholds, cfg.anomaly)
+    return apply_tiers(ev, thresholds, cfg, run_date, cuts)

@@ -32,6 +32,10 @@ HELP = {
     "stratified k-fold cross-validation, a threshold from the out-of-fold scores, realname-guard-<dataset>@champion",
     "score-table": "score a declared table with realname-guard-<dataset>@champion: table_scores/dataset=<name>/ "
     "(key, score, flagged) and a report",
+    "promote": "make a registered model version the champion that scores, over the gate's decision: "
+    "recorded on the version as MLflow tags (who, when, why, which version it "
+    "replaced); every training run registers its model as @challenger and the gate (model.gate) promotes it "
+    "only when its backtest is no worse than the champion's",
     "catalogue": "write docs/features.md, the catalogue of every registered feature (--check: fail if stale)",
     "contract": "write docs/contract.md, the data contract as the code implements it (--check: fail if stale)",
 }
@@ -89,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name in ("train-table", "score-table"):
             p.add_argument("--dataset", metavar="NAME_OR_FILE", required=True,
                            help="a declaration under conf/*/datasets/ (e.g. sichuan2020) or a YAML file's path")
+        if name == "promote":
+            p.add_argument("--version", required=True, metavar="N",
+                           help="the model version to promote (MLflow registry of run.mlflow.model_name)")
+            p.add_argument("--reason", required=True, metavar="TEXT",
+                           help="why, in words: kept on the version as the tag promote_reason")
+            p.add_argument("--by", metavar="NAME",
+                           help="who decides (default: $REALNAME_GUARD_ANALYST, else the login name)")
         if name == "lookup":
             who = p.add_mutually_exclusive_group(required=True)
             who.add_argument("--id-number", metavar="ID", help="the holder's ID number (hashed with the run's key)")
@@ -152,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _table(args)
     if args.command == "backfill":
         return _backfill(args)
+    if args.command == "promote":
+        return _promote(args)
     cfg = _load(args)
     if cfg is None:
         return 2
@@ -276,6 +289,31 @@ def _lookup(args: argparse.Namespace) -> int:
         return 3
     audit(cfg, by, found.id_hash, found=True, cards=len(found.cards))
     print(render_json(found) if args.format == "json" else render_text(found))
+    return 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    """Move the champion alias to --version; exit 1 with the registry's message when it cannot."""
+    import mlflow
+
+    from realname_guard.jobs.lookup import analyst
+    from realname_guard.models.registry import promote
+
+    cfg = _load(args)
+    if cfg is None:
+        return 2
+    if not args.reason.strip():
+        print("realname-guard promote: --reason must say why", file=sys.stderr)
+        return 2
+    mlflow.set_tracking_uri(cfg.tracking_uri)
+    name, alias = cfg.run.mlflow.model_name, cfg.run.mlflow.alias
+    try:
+        before = promote(cfg.run.mlflow, args.version, args.reason.strip(), args.by or analyst())
+    except mlflow.exceptions.MlflowException as exc:
+        print(f"realname-guard promote: {name} version {args.version}: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"realname-guard: {name} version {args.version} is now @{alias}"
+          f"{f' (was version {before})' if before else ''}; reason recorded on the version")
     return 0
 
 

@@ -7,6 +7,7 @@ rule registries, so those checks are passed in here, where every layer may be im
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,7 +90,20 @@ def check_views(cfg: Config) -> Iterator[tuple[str, str]]:
                 "reads: add the family to a view")
 
 
-CHECKS: tuple[ConfigCheck, ...] = (check_features, check_rules, check_views)
+def check_monotone(cfg: Config) -> Iterator[tuple[str, str]]:
+    """Every input named in ``model.monotone_increasing`` and ``policy.anomaly.features`` is an output of
+    some feature group."""
+    outputs = {o for fdef in features.registry().values() for o in fdef.outputs}
+    named = [(f"model.monotone_increasing[{i}]", n) for i, n in enumerate(cfg.model.monotone_increasing)]
+    named += [(f"policy.anomaly.features[{i}]", n) for i, n in enumerate(cfg.policy.anomaly.features)]
+    for where, name in named:
+        if name not in outputs:
+            close = difflib.get_close_matches(name, sorted(outputs), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            yield where, f"unknown feature output {name!r}{hint}"
+
+
+CHECKS: tuple[ConfigCheck, ...] = (check_features, check_rules, check_views, check_monotone)
 
 
 def load_config(

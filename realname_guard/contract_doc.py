@@ -30,17 +30,23 @@ AS_OF_WORDS = {
 LIST_NOTES: dict[str, str] = {
     "id_hash": "keyed hash (HMAC-SHA256) of the normalised ID number; the key comes from the environment",
     "id_masked": "the ID number masked, e.g. `1101**********002X`",
-    "score": "model probability, 0..1",
+    "score": "the listing score, 0..1: the model's probability, or for a card listed on the anomaly score alone "
+    "the MEDIUM threshold (so that a cut-off at MEDIUM reproduces the lists)",
+    "model_score": "the model's probability, 0..1 (extra column)",
+    "anomaly_score": "the unsupervised score (ECOD: the sum over `policy.anomaly.features` of -ln of the share of "
+    "today's cards of the kind at or beyond the card's value; larger is farther out; extra column)",
     "risk_tier": "`HIGH` or `MEDIUM`",
     "action": "`REVERIFY` (二次实人认证), `RESTRICT`, `SUSPEND` or `REVOKE`",
-    "reasons": "the top features behind the score, in words (code, description, description_zh, contribution)",
+    "reasons": "the top features behind the score, in words (code, description, description_zh, contribution); "
+    "for an `ANOMALY` listing its farthest-out inputs and how far out (\"top 0.24% of sims\")",
     "rule_hits": "every policy rule that fired",
     "needs_human_review": "true when no rule fired and the listing rests on the model alone (PIPL Art. 24) and no "
     "reviewer has upheld it (a label 1 with source `HUMAN_REVIEW`); such a listing stays at `REVERIFY`",
     "first_flagged_date": "the run date the card was first listed in its current episode",
     "expires_on": "the date after which the listing lapses unless renewed",
     "listing_source": "what put the card on the list: `RULE` (a rule in `policy.list_on_rules`), `MODEL` (the "
-    "supervised score); `ANOMALY` and `DISCIPLINARY` are reserved for the unsupervised score and the 失信惩戒 list",
+    "supervised score), `ANOMALY` (the unsupervised score alone: `REVERIFY` only, for a person to review) or "
+    "`DISCIPLINARY` (opened by a holder inside a 失信惩戒 period)",
     "measure_since": "the run date the current `action` took effect",
     "reverify_due": "for `REVERIFY`: the date by which re-verification must be done; else null",
     "legal_basis": "the provisions the measure rests on, in words (`policy.legal_basis`, per action)",
@@ -145,7 +151,8 @@ def render_contract(quality: QualityConfig | None = None) -> str:
         "### `scores`",
         "",
         "Every scored card, listed or not, in `recipient=<code>/` folders: `entity_type`, `entity_id`, "
-        "`recipient`, `score`, `risk_tier` (`HIGH`, `MEDIUM` or `NONE`).",
+        "`recipient`, `score`, `risk_tier` (`HIGH`, `MEDIUM` or `NONE`), and beside them `model_score` and "
+        "`anomaly_score` (as in the lists).",
         "",
         "### Beside the lists",
         "",

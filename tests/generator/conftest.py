@@ -15,7 +15,7 @@ from realname_guard.core.generator_config import GeneratorConfig
 from realname_guard.generator.world import generate_world
 
 AS_OF = dt.date(2026, 6, 30)
-CFG = GeneratorConfig(persons=2_000, seed=11, chunk_persons=1_000)
+CFG = GeneratorConfig(persons=2_000, seed=12, chunk_persons=1_000)
 
 
 @dataclass

@@ -40,6 +40,23 @@ def test_labels_partial_delayed_and_biased(world: World) -> None:
     assert persons["entity_id"].map(lambda v: bool(id_checksum_ok(np.array([v]))[0])).all()
 
 
+def test_sim_farms_and_rented_accounts_are_never_labelled(world: World) -> None:
+    sims = world.table("sim_registrations").merge(world.truth("sims"), on="msisdn")
+    accounts = world.table("bank_accounts").merge(world.truth("accounts"), on="account_id")
+    hidden = ("simbox_farm", "rented_account")
+    for typology, cards in (("simbox_farm", sims), ("rented_account", accounts)):
+        assert (cards.loc[cards["typology"] == typology, "is_misuse"] == 1).sum() >= 8, typology
+    assert {*world.summary["misuse"]["sims"], *world.summary["misuse"]["accounts"]} >= set(hidden)
+    holders = set(sims.loc[sims["typology"].isin(hidden), "id_number"]) | set(
+        accounts.loc[accounts["typology"].isin(hidden), "id_number"])
+    # no label of any kind (confirmed or cleared) on their cards, their holders' other cards or IDs
+    held = set(sims.loc[sims["id_number"].isin(holders), "msisdn"]) | set(
+        accounts.loc[accounts["id_number"].isin(holders), "account_id"]) | holders
+    labels = world.table("labels")
+    assert len(labels) and not labels["entity_id"].isin(held).any()
+    assert not world.table("disciplinary_list")["id_number"].isin(holders).any()
+
+
 def test_labels_come_after_the_misuse_started(world: World) -> None:
     labels = world.table("labels")
     sims = world.table("sim_registrations").drop_duplicates("msisdn").set_index("msisdn")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from realname_guard.core.generator_config import GeneratorConfig
 from realname_guard.generator.population import CONFOUNDER_ROLES, MISUSE_ROLES
 from realname_guard.generator.reference import SIMBOX_COUNTRIES
-from tests.generator.conftest import World
+from realname_guard.generator.world import generate_world
+from tests.generator.conftest import AS_OF, World
 
 
 def _normalised(df: pd.DataFrame, invalid: set[str], key: str) -> pd.DataFrame:
@@ -38,8 +41,8 @@ def test_every_typology_and_confounder_present(world: World, cards: dict[str, pd
     assert all(roles.get(r, 0) > 0 for r in (*MISUSE_ROLES, *CONFOUNDER_ROLES))
     sim_typ = set(cards["sims"]["typology"])
     acc_typ = set(cards["accounts"]["typology"])
-    assert {"card_farmer", "stolen_id", "elderly_id"} <= sim_typ
-    assert {"card_farmer", "stolen_id", "dormant_mule"} <= acc_typ
+    assert {"card_farmer", "stolen_id", "elderly_id", "simbox_farm"} <= sim_typ
+    assert {"card_farmer", "stolen_id", "dormant_mule", "rented_account"} <= acc_typ
     assert {"student", "family_plan", "corporate_iot", "traveller", "migrant", "normal"} <= sim_typ
     assert {"merchant", "student", "migrant"} <= acc_typ
     misuse = cards["sims"]["is_misuse"] == 1
@@ -137,3 +140,68 @@ def test_confounders_look_odd_but_are_honest(cards: dict[str, pd.DataFrame]) -> 
     merchants = cards["txns"][cards["txns"]["typology"] == "merchant"]
     assert merchants.groupby("account_id").size().mean() > 15
     assert (sims.loc[sims["typology"].isin(CONFOUNDER_ROLES), "is_misuse"] == 0).all()
+
+
+def test_simbox_farms_run_many_bought_ids_on_a_few_boards_outbound_only(cards: dict[str, pd.DataFrame]) -> None:
+    sims, act = cards["sims"], cards["activity"]
+    farm = sims[sims["typology"] == "simbox_farm"]
+    assert len(farm) >= 20 and (farm["is_misuse"] == 1).all()
+    assert set(farm["channel"]) <= {"AGENT", "ONLINE"}
+    assert farm.groupby("id_number").size().max() <= 2  # each bought ID gives one or two SIMs
+    own = sims[sims["id_number"].isin(farm["id_number"]) & (sims["typology"] != "simbox_farm")]
+    assert farm["id_number"].isin(own["id_number"]).all() and (own["is_misuse"] == 0).all()  # ordinary holders
+    used = act[act["typology"] == "simbox_farm"].dropna(subset=["imei"]).merge(
+        farm[["msisdn", "id_number", "reg_time"]], on="msisdn", suffixes=("_act", ""))
+    boards = used.groupby("imei").agg(sims=("msisdn", "nunique"), ids=("id_number", "nunique"),
+                                      homes=("id_number", lambda v: v.str[:6].nunique()),
+                                      burst=("reg_time", lambda t: (t.max() - t.min()).days))
+    assert len(boards) >= 2 and boards["sims"].max() <= 16
+    assert (boards["ids"] >= 3).all() and boards["ids"].median() >= 5  # many holders per IMEI
+    assert (boards["homes"] >= 0.5 * boards["ids"]).all()  # unrelated IDs, from all over the country
+    assert (boards["burst"] <= 4).all()  # registered in a burst of days
+    assert not used["imei"].isin(act.loc[act["typology"] != "simbox_farm", "imei"]).any()
+    per_board = used.groupby("imei")[["calls_out", "sms_out", "calls_in", "sms_in", "data_mb"]].mean()
+    assert ((per_board["calls_out"] > 30) | (per_board["sms_out"] > 100)).all()  # calls or bulk SMS
+    assert (per_board["calls_in"] < 1).all() and (per_board["sms_in"] < 1).all() and (per_board["data_mb"] < 5).all()
+    assert (used["cell_region"] != "ABROAD").all()
+    callers = used[used["calls_out"] > 0]
+    assert (callers["distinct_callees"] / callers["calls_out"]).mean() > 0.9
+    honest = act[act["typology"] == "normal"].dropna(subset=["imei"]).merge(sims[["msisdn", "id_number"]],
+                                                                              on="msisdn")
+    assert honest.groupby("imei")["id_number"].nunique().max() == 1
+
+
+def test_rented_accounts_of_unrelated_holders_converge_on_a_few_phones(world: World,
+                                                                       cards: dict[str, pd.DataFrame]) -> None:
+    accounts, txns = cards["accounts"], cards["txns"]
+    rented = accounts[accounts["typology"] == "rented_account"]
+    assert len(rented) >= world.cfg.rented_room_min and rented["id_number"].is_unique  # one account per renter
+    others = accounts[accounts["id_number"].isin(rented["id_number"]) & (accounts["typology"] != "rented_account")]
+    assert (others["is_misuse"] == 0).all()
+    # the registration is the renter's own, as honest as any: old enough, reserved number the renter's own
+    own_sims = cards["sims"].loc[cards["sims"]["is_misuse"] == 0, ["msisdn", "id_number"]]
+    reserved = rented.dropna(subset=["reserved_msisdn"]).merge(own_sims, left_on="reserved_msisdn",
+                                                              right_on="msisdn", suffixes=("", "_sim"))
+    assert len(reserved) and (reserved["id_number"] == reserved["id_number_sim"]).all()
+    moved = txns[txns["typology"] == "rented_account"].merge(rented[["account_id", "id_number"]], on="account_id")
+    online = moved.dropna(subset=["device_id"])
+    assert len(online) and online["account_id"].nunique() >= 0.9 * len(rented)
+    assert online.groupby("account_id")["device_id"].nunique().max() == 1
+    phones = online.groupby("device_id").agg(ids=("id_number", "nunique"),
+                                             homes=("id_number", lambda v: v.str[:6].nunique()))
+    assert (phones["ids"] >= 4).all() and len(phones) < len(rented) / 3  # many IDs on a few phones
+    assert (phones["homes"] >= 0.5 * phones["ids"]).all()
+    honest = txns[txns["is_misuse"] == 0].dropna(subset=["device_id"]).merge(
+        accounts[["account_id", "id_number"]], on="account_id")
+    assert honest.groupby("device_id")["id_number"].nunique().max() == 1  # an honest phone is its holder's
+    moved["amount"] = moved["amount"].astype(float)
+    flow = moved.groupby("direction")["amount"].sum()
+    assert 0.9 < flow["OUT"] / flow["IN"] <= 1.0  # pass-through
+
+
+def test_never_labelled_typologies_can_be_switched_off(tmp_path: Path) -> None:
+    cfg = GeneratorConfig(persons=1_000, seed=4, simbox_farm_share=0, rented_account_share=0)
+    summary = generate_world(tmp_path, cfg, AS_OF)
+    assert "simbox_farm" not in summary["roles"] and "rented_account" not in summary["roles"]
+    assert not {"simbox_farm", "rented_account"} & {*summary["misuse"]["sims"], *summary["misuse"]["accounts"]}
+    assert summary["misuse"]["sims"]["card_farmer"] > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,15 @@ from pyspark.sql import DataFrame, SparkSession
 from realname_guard.core.config import MlflowConfig, ModelConfig, XgbParams
 from realname_guard.models.explain import add_reasons
 from realname_guard.models.registry import ensure_experiment, load_champion, log_model
-from realname_guard.models.train import ViewEnsemble, evidence, fit_model, noisy_or, predict, view_columns
+from realname_guard.models.train import (
+    ViewEnsemble,
+    evidence,
+    fit_model,
+    monotone_constraints,
+    noisy_or,
+    predict,
+    view_columns,
+)
 from tests.models.synthetic import scores_by_id
 
 FAMILY = {"f_sims": "registration", "f_cards_30d": "registration", "f_passthrough": "flows",
@@ -113,6 +122,36 @@ def test_reasons_come_from_the_view_surest_of_the_card(ensemble: tuple[ViewEnsem
     explained = add_reasons(model, new.where("entity_id = 'MULE'"), COLS, {}, top_k=2, exclude=["is_account"])
     codes = [r["code"] for r in explained.first()["reasons"]]
     assert codes and set(codes) <= {"F_PASSTHROUGH", "F_COUNTERPARTIES"}
+
+
+def test_monotone_constraints_name_the_increasing_inputs_in_column_order() -> None:
+    assert monotone_constraints(["is_account", "f_sims", "f_imei_ids"], ("f_imei_ids", "absent")) == "(0,0,1)"
+    assert monotone_constraints(["is_account", "f_sims"], ("f_imei_ids",)) is None
+
+
+def test_an_extreme_fan_in_drawn_as_negatives_still_scores_as_misuse(spark: SparkSession) -> None:
+    """PU learning's hazard: labelled card farmers share handsets with 3-8 holders; a farm nobody
+    labelled (30-50 holders per handset) is partly drawn among the unlabelled negatives. Free, the
+    trees learn that the extreme is honest; constrained increasing in the fan-in, they cannot."""
+    rng = np.random.default_rng(5)
+    n = 600
+    kind = np.arange(n) % 6  # 0, 1: labelled farmers; 2: a farm drawn as negatives; 3-5: honest
+    fan_in = np.select([kind < 2, kind == 2], [rng.integers(3, 9, n), rng.integers(30, 51, n)], rng.integers(1, 3, n))
+    rows = pd.DataFrame({"entity_type": "SIM", "entity_id": [f"S{i:04d}" for i in range(n)], "is_account": 0,
+                         "f_sims": rng.integers(1, 4, n).astype(float), "f_imei_ids": fan_in.astype(float),
+                         "label": (kind < 2).astype(int), "is_validation": False})
+    ddl = "entity_type string, entity_id string, is_account int, f_sims double, f_imei_ids double, label int, " \
+          "is_validation boolean"
+    train = spark.createDataFrame(rows, ddl)
+    farm = spark.createDataFrame(pd.DataFrame({
+        "entity_type": "SIM", "entity_id": ["FARM", "FARMER"], "is_account": 0, "f_sims": 2.0,
+        "f_imei_ids": [40.0, 5.0], "label": 0, "is_validation": False}), ddl)
+    cols = ["is_account", "f_sims", "f_imei_ids"]
+    free = scores_by_id(predict(fit_model(train, cols, None, CFG, num_workers=2, validate=False), farm))
+    assert free["FARM"] < 0.5 < free["FARMER"]  # the hazard is real in this data
+    held = dataclasses.replace(CFG, monotone_increasing=("f_imei_ids",))
+    constrained = scores_by_id(predict(fit_model(train, cols, None, held, num_workers=2, validate=False), farm))
+    assert constrained["FARM"] >= constrained["FARMER"] > 0.5
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from mlflow import MlflowClient
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from realname_guard.config import load_config
 from realname_guard.core.config import Config
@@ -68,8 +70,8 @@ def e2e(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     root = tmp_path_factory.mktemp("e2e")
     world, out, log_file = root / "world", root / "out", root / "run.log"
     # The default typology mix, with card farmers doubled and misuse within two months, so that a
-    # tiny world has enough labels, and confirmations in the backtest's two weeks (14 of 34).
-    gen = GeneratorConfig(persons=2500, seed=11, chunk_persons=2500, card_farmer_share=0.008, misuse_recent_days=60)
+    # tiny world has enough labels, and confirmations in the backtest's two weeks.
+    gen = GeneratorConfig(persons=2500, seed=12, chunk_persons=2500, card_farmer_share=0.008, misuse_recent_days=60)
     generate_world(world, gen, RUN_DATE)
     cfg = _config(world, out)
     handler = logging.FileHandler(log_file, encoding="utf-8")
@@ -114,7 +116,7 @@ def test_outputs_have_the_contract_columns(e2e: E2E) -> None:
     assert all(r["needs_human_review"] == (len(r["rule_hits"]) == 0) for r in rows)
     # What a notice to the holder needs, on every row (the shipped policy.yaml configures both texts).
     assert all(r["legal_basis"] and r["appeal_channel"] and r["measure_since"] for r in rows)
-    assert {r["listing_source"] for r in rows} <= {"RULE", "MODEL", "DISCIPLINARY"}
+    assert {r["listing_source"] for r in rows} <= {"RULE", "MODEL", "ANOMALY", "DISCIPLINARY"}
     # The world's repeat sellers opened SIMs inside their 失信惩戒 period: those are listed by rule.
     assert any("DISCIPLINARY_LISTED" in r["rule_hits"] for r in rows)
     candidates = pq.read_table(_part(e2e.out, "disciplinary_candidates"))
@@ -369,3 +371,38 @@ def test_every_output_of_the_contract_is_written(e2e: E2E) -> None:
         assert key in summary, key
     assert (_part(e2e.out, "data_quality") / "data_docs" / "index.html").is_file()
 
+
+
+def test_a_challenger_trained_on_noise_is_refused_and_the_champion_keeps_scoring(
+    e2e: E2E, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate (model.gate): a model trained with its labels replaced by coin flips at the same
+    rate is registered as @challenger, measured against the champion on the same backtest window,
+    and refused; @champion does not move. (Last in this module: it adds a version to the registry.)"""
+    import realname_guard.jobs.backtest as backtest_job
+    import realname_guard.jobs.train as train_job
+
+    real = backtest_job.build_training_set
+
+    def noise(*args: Any, **kwargs: Any) -> Any:
+        rows = real(*args, **kwargs)
+        rate = rows.agg(F.avg("label")).first()[0]  # one number
+        return rows.withColumn("label", (F.rand(seed=5) < F.lit(rate)).cast(rows.schema["label"].dataType))
+
+    monkeypatch.setattr(backtest_job, "build_training_set", noise)
+    monkeypatch.setattr(train_job, "build_training_set", noise)
+    client = MlflowClient(tracking_uri=e2e.cfg.tracking_uri)
+    name = e2e.cfg.run.mlflow.model_name
+    champion = str(client.get_model_version_by_alias(name, "champion").version)
+    # The configured setting alone (and the baseline): the gate, not the grid, is under test.
+    cfg = dataclasses.replace(e2e.cfg, model=dataclasses.replace(
+        e2e.cfg.model, tuning=dataclasses.replace(e2e.cfg.model.tuning, candidates=())))
+    summary = run_pipeline(cfg, ("validate", "train"))
+    gate = summary["model"]["gate"]
+    assert gate["promote"] is False, gate
+    assert "below the champion's" in gate["reason"] and gate["champion_wins"] >= 0.9
+    version = summary["model"]["version"]
+    assert version != champion
+    assert str(client.get_model_version_by_alias(name, "champion").version) == champion
+    assert str(client.get_model_version_by_alias(name, "challenger").version) == version
+    assert client.get_model_version(name, version).tags["gate"] == "refused"
