@@ -41,7 +41,7 @@ from realname_guard.models.backtest import (
     win_share,
 )
 from realname_guard.models.dataset import InsufficientLabelsError, build_training_set
-from realname_guard.models.evaluate import evaluate, pr_curve
+from realname_guard.models.evaluate import CurvePoint, evaluate, pr_curve
 from realname_guard.models.train import Model, fit_model, predict, resolve_num_workers
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ class CandidateResult:
     # judge the candidates against a generated world's truth; not part of the summary.
     frame: DataFrame | None = field(default=None, repr=False, compare=False)
     ranked: Ranked | None = field(default=None, repr=False, compare=False)
+    points: list[CurvePoint] | None = field(default=None, repr=False, compare=False)  # its binned PR curve
     win_share: float | None = None  # of paired bootstrap resamples, against the configured setting
 
     def score(self, metric: str) -> float:
@@ -129,7 +130,8 @@ class CandidateResult:
         return -math.inf if value is None or math.isnan(value) else value
 
     def as_dict(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("frame", "ranked")}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+               if f.name not in ("frame", "ranked", "points")}
         out["shares"] = dataclasses.asdict(self.shares) if self.shares else None
         return out
 
@@ -237,7 +239,8 @@ def measure(
         lists["recall_at_fixed_medium"] = at_fixed.recall
     seconds = round(time.perf_counter() - t0, 1)
     log.info("backtest %s: %s in %.1f s", name, {k: round(v, 4) for k, v in metrics.items()}, seconds)
-    return CandidateResult(name, setting, metrics, shares, lists, seconds, frame=population, ranked=ranks)
+    return CandidateResult(name, setting, metrics, shares, lists, seconds, frame=population, ranked=ranks,
+                           points=points)
 
 
 def candidates(cfg: ModelConfig) -> list[tuple[str, ModelConfig]]:

@@ -13,6 +13,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import matplotlib.pyplot as plt
 import mlflow
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -32,11 +33,13 @@ from realname_guard.jobs.backtest import (
     snapshot_dates,
 )
 from realname_guard.jobs.context import JobContext, RunState, model_views, start_tracking
+from realname_guard.models import card
 from realname_guard.models.backtest import GateDecision, gate_decision
 from realname_guard.models.dataset import build_training_set
 from realname_guard.models.drift import reference as drift_reference
+from realname_guard.models.evaluate import CurvePoint
 from realname_guard.models.registry import has_champion, load_champion, log_model, record_gate
-from realname_guard.models.train import fit_model, predict, resolve_num_workers
+from realname_guard.models.train import Model, fit_model, predict, resolve_num_workers
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +149,15 @@ def run_train(
                 mlflow.set_tags({"gate": "promoted" if gate.promote else "refused", "gate_reason": gate.reason})
                 mlflow.log_metrics({f"gate.{k}": float(v) for k, v in asdict(gate).items()
                                     if isinstance(v, float) and v == v})
+            with ctx.stage("model card"):
+                log_model_card(ctx, model, features, cols, backtest, {
+                    "name": cfg.run.mlflow.model_name, "version": version, "run_date": ctx.run_date_str,
+                    "snapshots": sorted(d.isoformat() for d in snapshots if d != ctx.run_date),
+                    "n_features": len(cols), "views": list(views or {}), "monotone": len(
+                        [c for c in mcfg.monotone_increasing if c in cols]),
+                    "setting": settings(mcfg), "training_rows": sizes, "metrics": metrics,
+                    "gate": asdict(gate) if gate else None,
+                })
             result = TrainResult(run.info.run_id, uri, str(version), metrics, thresholds)
     ctx.summary["model"] = {
         "name": cfg.run.mlflow.model_name,
@@ -161,6 +173,47 @@ def run_train(
     }
     log.info("model %s v%s: backtest %s", cfg.run.mlflow.model_name, result.version, metrics)
     return result
+
+
+SHAP_SAMPLE = 2000  # cards whose SHAP contributions the model card's summary averages
+
+
+def log_model_card(
+    ctx: JobContext,
+    model: Model,
+    features: DataFrame,
+    cols: list[str],
+    backtest: BacktestResult | None,
+    info: dict[str, Any],
+) -> None:
+    """The model version's artifacts for a data scientist (models.card): the backtest's PR curves
+    (chosen setting and naive baseline), a SHAP summary over a bounded sample of today's cards,
+    the feature importance, and the model card."""
+    chosen = backtest.chosen if backtest else None
+    baseline = backtest.baseline if backtest else None
+    curves: dict[str, list[CurvePoint]] = {}
+    for r, suffix in ((chosen, " (chosen)"), (baseline, "")):
+        if r is not None:
+            curves[r.name + suffix] = r.points or []
+    title = (f"Backtest {backtest.start} to {backtest.end}: cards confirmed since, never trained on"
+             if backtest else "Backtest: not run")
+    mlflow.log_figure(card.pr_figure(curves, title), "backtest_pr_curve.png")
+    n = features.count()
+    sample = features.select(*[F.col(c).cast("double").alias(c) for c in cols]).sample(fraction=min(1.0, 2.0 * SHAP_SAMPLE / max(n, 1)),
+                                           seed=ctx.cfg.model.seed).limit(SHAP_SAMPLE).toPandas()  # bounded
+    shap = card.shap_means(model, sample)
+    mlflow.log_figure(card.bar_figure(shap, f"SHAP summary: mean |contribution| over {len(sample):,} cards",
+                                      "mean |SHAP value| (log-odds), summed over views"), "shap_summary.png")
+    importance = card.feature_importance(model)
+    mlflow.log_figure(card.bar_figure(importance, "Feature importance (total gain)", "total gain"),
+                      "feature_importance.png")
+    mlflow.log_dict({"total_gain": importance, "mean_abs_shap": shap}, "feature_importance.json")
+    mlflow.log_text(card.model_card({
+        **info, "importance": importance,
+        "backtest_start": backtest.start.isoformat() if backtest else "n/a",
+        "baseline_metrics": baseline.metrics if baseline else {},
+    }), "model_card.md")
+    plt.close("all")
 
 
 def medium_share(scores: DataFrame, medium: float) -> float | None:

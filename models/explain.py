@@ -33,12 +33,7 @@ def top_contributions(model: Model, keep: list[int], top_k: int) -> Column:
     adds most to the base rate for the row (``models.train.evidence``): the evidence that listed it.
     """
     columns = model_columns(model)
-    if isinstance(model, ViewEnsemble):
-        members = boosters(model)
-    else:
-        booster = model.get_booster()
-        best = booster.attr("best_iteration")  # as xgboost.spark predicts: up to the best iteration, else all
-        members = [("", bytes(booster.save_raw("ubj")), columns, (0, int(best) + 1) if best is not None else (0, 0))]
+    members = boosters(model)
     where = {c: i for i, c in enumerate(columns)}
     positions = [np.asarray([where[c] for c in cols], dtype=np.int64) for _, _, cols, _ in members]
     base, shared = (model.base, set(model.shared)) if isinstance(model, ViewEnsemble) else (0.0, set())

@@ -345,14 +345,16 @@ def fit_model(
     return fit(train_df, feature_cols, cfg, num_workers, validate=validate, rounds=rounds)
 
 
-def boosters(model: ViewEnsemble) -> list[tuple[str, bytes, list[str], tuple[int, int]]]:
-    """Per view: (name, booster bytes, its columns, the iteration range xgboost.spark predicts with)."""
+def boosters(model: Model) -> list[tuple[str, bytes, list[str], tuple[int, int]]]:
+    """Per view: (name, booster bytes, its columns, the iteration range xgboost.spark predicts with:
+    up to the best iteration, else all). One classifier is one view named ``""``."""
+    members = model.members if isinstance(model, ViewEnsemble) else {"": model}
     out = []
-    for view, member in model.members.items():
+    for view, member in members.items():
         booster = member.get_booster()
         best = booster.attr("best_iteration")
         iterations = (0, int(best) + 1) if best is not None else (0, 0)
-        out.append((view, bytes(booster.save_raw("ubj")), model.columns(view), iterations))
+        out.append((view, bytes(booster.save_raw("ubj")), list(member.getOrDefault("features_cols")), iterations))
     return out
 
 

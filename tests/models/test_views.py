@@ -14,6 +14,7 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 
 from realname_guard.core.config import MlflowConfig, ModelConfig, XgbParams
+from realname_guard.models.card import feature_importance, model_card, shap_means
 from realname_guard.models.explain import add_reasons
 from realname_guard.models.registry import ensure_experiment, load_champion, log_model
 from realname_guard.models.train import (
@@ -177,3 +178,30 @@ def test_an_ensemble_round_trips_through_the_registry(
     assert {v: loaded.model.columns(v) for v in loaded.model.members} == {
         v: model.columns(v) for v in model.members}
     pd.testing.assert_series_equal(scores_by_id(predict(loaded.model, new)), scores_by_id(predict(model, new)))
+
+
+def test_importance_and_shap_summary_name_each_views_inputs(ensemble: tuple[ViewEnsemble, DataFrame]) -> None:
+    model, _ = ensemble
+    importance = feature_importance(model)
+    assert set(importance) <= set(COLS) and importance  # in the model's own names, not f0, f1
+    assert list(importance.values()) == sorted(importance.values(), reverse=True)
+    sample = cards(200, seed=9)
+    shap = shap_means(model, sample)
+    assert set(shap) == set(COLS) and all(v >= 0 for v in shap.values())
+    # The signals that separate the cards carry the contributions; the kind indicator (constant) none.
+    assert shap["is_account"] == pytest.approx(0.0, abs=1e-6)
+    assert max(shap, key=lambda k: shap[k]) in {"f_sims", "f_cards_30d", "f_passthrough", "f_counterparties"}
+
+
+def test_the_model_card_says_what_it_is_for_and_its_limits() -> None:
+    text = model_card({"name": "rg", "version": "3", "run_date": "2026-06-30", "snapshots": ["2026-06-16"],
+                       "n_features": 5, "views": ["registration", "flows"], "monotone": 1,
+                       "setting": {"negatives_per_positive": 6.0}, "training_rows": {"rows.train.1": 40},
+                       "metrics": {"average_precision": 0.31, "positives": 12.0},
+                       "baseline_metrics": {"average_precision": 0.12},
+                       "gate": {"promote": False, "reason": "below the champion's"},
+                       "importance": {"f_sims": 3.0}, "backtest_start": "2026-06-16"})
+    for part in ("# Model card: rg v3", "## What it is for", "## Data", "## Figures (out of time: the backtest)",
+                 "| average_precision | 0.3100 | 0.1200 |", "Gate: refused: below the champion's",
+                 "## Known limits", "rows.train.1 | 40"):
+        assert part in text, part

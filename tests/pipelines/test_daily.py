@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,17 +19,18 @@ import pyarrow.parquet as pq
 import pytest
 from mlflow import MlflowClient
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from realname_guard.config import load_config
 from realname_guard.core.config import Config
 from realname_guard.core.generator_config import GeneratorConfig
 from realname_guard.generator.world import generate_world
 from realname_guard.jobs.evaluate import evaluate_run
+from realname_guard.models.card import ARTIFACTS
 from realname_guard.pipelines.daily import RUN, run_pipeline
 
 pytestmark = pytest.mark.slow  # the whole job: minutes
 
+ROOT = Path(__file__).resolve().parents[2]
 RUN_DATE = dt.date(2026, 6, 30)
 LIST_COLUMNS = {
     "id_hash", "id_masked", "score", "risk_tier", "action", "reasons", "rule_hits", "needs_human_review",
@@ -244,6 +247,13 @@ def test_mlflow_holds_the_run_and_the_champion(e2e: E2E) -> None:
         assert metric in run.data.metrics, run.data.metrics.keys()
     assert 0.0 <= run.data.metrics["pr_auc"] <= 1.0
     assert e2e.summary["model"]["version"] == str(version.version)
+    # What a data scientist expects beside every version: curves, SHAP, importance, a model card.
+    logged = {a.path for a in client.list_artifacts(version.run_id)}
+    assert set(ARTIFACTS) <= logged, logged
+    card = Path(mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path="model_card.md",
+                                                    dst_path=str(e2e.out.parent / "card")))
+    text = card.read_text(encoding="utf-8")
+    assert "## Known limits" in text and "| average_precision |" in text and "naive baseline" in text
     # The figures are the backtest's (out of time), logged per candidate, with the baseline beside.
     bt = e2e.summary["backtest"]
     names = {c["name"] for c in bt["candidates"]}
@@ -373,31 +383,27 @@ def test_every_output_of_the_contract_is_written(e2e: E2E) -> None:
 
 
 
-def test_a_challenger_trained_on_noise_is_refused_and_the_champion_keeps_scoring(
-    e2e: E2E, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_challenger_trained_on_noise_is_refused_and_the_champion_keeps_scoring(e2e: E2E, tmp_path: Path) -> None:
     """The gate (model.gate): a model trained with its labels replaced by coin flips at the same
     rate is registered as @challenger, measured against the champion on the same backtest window,
-    and refused; @champion does not move. (Last in this module: it adds a version to the registry.)"""
-    import realname_guard.jobs.backtest as backtest_job
-    import realname_guard.jobs.train as train_job
-
-    real = backtest_job.build_training_set
-
-    def noise(*args: Any, **kwargs: Any) -> Any:
-        rows = real(*args, **kwargs)
-        rate = rows.agg(F.avg("label")).first()[0]  # one number
-        return rows.withColumn("label", (F.rand(seed=5) < F.lit(rate)).cast(rows.schema["label"].dataType))
-
-    monkeypatch.setattr(backtest_job, "build_training_set", noise)
-    monkeypatch.setattr(train_job, "build_training_set", noise)
+    and refused; @champion does not move. (Last in this module: it adds a version to the registry.)
+    In a Spark application of its own (tests.pipelines.run_steps): a whole training run at the end of
+    the test session would crowd its JVM."""
     client = MlflowClient(tracking_uri=e2e.cfg.tracking_uri)
     name = e2e.cfg.run.mlflow.model_name
     champion = str(client.get_model_version_by_alias(name, "champion").version)
-    # The configured setting alone (and the baseline): the gate, not the grid, is under test.
-    cfg = dataclasses.replace(e2e.cfg, model=dataclasses.replace(
-        e2e.cfg.model, tuning=dataclasses.replace(e2e.cfg.model.tuning, candidates=())))
-    summary = run_pipeline(cfg, ("validate", "train"))
+    overrides = [f"run.input={e2e.world / 'input'}", f"run.output={e2e.out}", f"run.run_date={RUN_DATE}",
+                 f"run.mlflow.tracking_uri={e2e.cfg.tracking_uri}", *OVERRIDES,
+                 # The configured setting alone (and the baseline): the gate, not the grid, is under test.
+                 "model.tuning.candidates=[]"]
+    jobs = [{"steps": ["validate", "train"], "overrides": overrides, "noise_labels": True,
+             "summary": str(tmp_path / "summary.json")}]
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
+    proc = subprocess.run([sys.executable, "-m", "tests.pipelines.run_steps", str(tmp_path / "jobs.json")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     gate = summary["model"]["gate"]
     assert gate["promote"] is False, gate
     assert "below the champion's" in gate["reason"] and gate["champion_wins"] >= 0.9
