@@ -200,7 +200,7 @@ def log_model_card(
     mlflow.log_figure(card.pr_figure(curves, title), "backtest_pr_curve.png")
     n = features.count()
     sample = features.select(*[F.col(c).cast("double").alias(c) for c in cols]).sample(fraction=min(1.0, 2.0 * SHAP_SAMPLE / max(n, 1)),
-                                           seed=ctx.cfg.model.seed).limit(SHAP_SAMPLE).toPandas()  # bounded
+                                           seed=ctx.cfg.model.seed).limit(SHAP_SAMPLE).toPandas()  # small: at most SHAP_SAMPLE rows
     shap = card.shap_means(model, sample)
     mlflow.log_figure(card.bar_figure(shap, f"SHAP summary: mean |contribution| over {len(sample):,} cards",
                                       "mean |SHAP value| (log-odds), summed over views"), "shap_summary.png")

@@ -53,7 +53,7 @@ class Tails:
 def fit_tails(df: DataFrame, features: Sequence[str]) -> Tails:
     """One ``approxQuantile`` pass per kind over the features present (small: kinds x features x PROBS)."""
     present = tuple(f for f in features if f in df.columns)
-    kinds = [r["entity_type"] for r in df.select("entity_type").distinct().collect()]  # a handful of kinds
+    kinds = [r["entity_type"] for r in df.select("entity_type").distinct().collect()]  # small: one row per card kind (SIM, ACCOUNT, a declared few)
     quantiles: dict[str, dict[str, list[float] | None]] = {}
     counts: dict[str, int] = {}
     for kind in sorted(kinds):
