@@ -34,8 +34,10 @@ demo: $(STAMP)
 cluster-demo: $(STAMP)
 	@bash scripts/cluster_demo.sh cluster-demo 5000 "$(DEMO_RUN_DATE)"
 
+# Two pytest workers (pytest-xdist), whole files each, the whole-job files first (tests/conftest.py):
+# the suite's Spark work is small and latency-bound enough that two JVMs overlap usefully on 2 cores.
 test: lint browser
-	$(VENV)/bin/pytest -q --durations=15 tests
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile --durations=15 tests
 
 # Debian's chromium, for the tests that render report.html headless with the network off.
 browser:

@@ -45,7 +45,7 @@ setup(
     ],
     extras_require={
         "dev": [
-            "pytest==9.2.0", "ruff==0.17.6", "mypy==2.4.1", "duckdb==2.0.1", "types-PyYAML",
+            "pytest==9.2.0", "pytest-xdist==3.8.0", "ruff==0.17.6", "mypy==2.4.1", "duckdb==2.0.1", "types-PyYAML",
             "import-linter==2.17",  # make lint: the layer contracts in pyproject.toml
             "wheel==0.48.0",  # tests/test_package.py builds the wheel without build isolation
         ],

@@ -4,7 +4,8 @@
 
 A job may also say ``"noise_labels": true`` (every training set, the backtest's included, gets its
 labels replaced by coin flips at the same rate: a model that learned nothing) and
-``"summary": PATH`` (the run summary is written there as JSON)."""
+``"summary": PATH`` (the run summary is written there as JSON). A job ``{"cli": [ARGS...], "rc": N}``
+runs ``realname-guard ARGS...`` in the same application and expects exit code N (default 0)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pyspark.sql import functions as F
 
 import realname_guard.jobs.backtest as backtest_job
 import realname_guard.jobs.train as train_job
+from realname_guard.cli import main as cli_main
 from realname_guard.config import load_config
 from realname_guard.pipelines.daily import run_pipeline
 
@@ -32,6 +34,13 @@ def _noise(*args: Any, **kwargs: Any) -> Any:
 
 def main(path: str) -> int:
     for job in json.loads(Path(path).read_text(encoding="utf-8")):
+        if "cli" in job:
+            backtest_job.build_training_set = train_job.build_training_set = _REAL_TRAINING_SET  # type: ignore[assignment]
+            rc = cli_main(list(job["cli"]))
+            print(f"run_steps: realname-guard {job['cli'][0]} exited {rc}", flush=True)
+            if rc != job.get("rc", 0):
+                return 1
+            continue
         noisy = bool(job.get("noise_labels"))
         backtest_job.build_training_set = _noise if noisy else _REAL_TRAINING_SET  # type: ignore[assignment]
         train_job.build_training_set = _noise if noisy else _REAL_TRAINING_SET  # type: ignore[assignment]

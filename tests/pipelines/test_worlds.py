@@ -61,6 +61,9 @@ def test_the_choice_is_as_good_as_each_fixed_setting(
         "features.enabled=[" + ", ".join(f"{{name: {g}}}" for g in CORE_GROUPS) + "]", *CORE_RULES,
         "model.tuning.candidates=[{name: labelled-only, negatives_per_positive: 0}, "
         "{name: pu-20, negatives_per_positive: 20}]",
+        # One snapshot (the backtest's start) and no naive baseline: the choice among settings is
+        # under test, not the point-in-time ladder (tests/models/test_point_in_time.py).
+        "model.point_in_time.snapshot_days_back=[14]", "model.backtest.baseline_features=[]",
     ])
     ctx = open_context(cfg)
     ingested = ingest(spark, cfg, ctx.key)
