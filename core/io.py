@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,17 @@ class Fs:
         if not self.exists(path):
             return []
         return sorted(str(s.getPath().getName()) for s in self._fs.listStatus(self._p(path)))
+
+    def files(self, path: str) -> Sequence[tuple[str, int, int]]:
+        """Every file under `path`, recursively: (path, size in bytes, modification time in ms)."""
+        if not self.exists(path):
+            return []
+        out = []
+        found = self._fs.listFiles(self._p(path), True)
+        while found.hasNext():
+            status = found.next()
+            out.append((str(status.getPath().toUri().getPath()), int(status.getLen()), int(status.getModificationTime())))
+        return out
 
     def delete(self, path: str) -> None:
         if self.exists(path):

@@ -130,6 +130,9 @@ def render_report(s: dict[str, Any]) -> str:
                if drift["drifted"] else f"no input past {drift['threshold']}.")
             + " Largest: " + ", ".join(f"{k} {v:.3f}" for k, v in worst) + "."
         )
+    if s.get("resumed"):
+        lines += ["", "Resumed: " + ", ".join(f"{r['stage']} (completed {r['finished_at']})" for r in s["resumed"])
+                  + " came from the manifests of an earlier run of this date with the same inputs and configuration."]
     if s.get("timings_s"):
         lines += ["", "## Timings", ""]
         lines += _table(["stage", "seconds"], [[k, v] for k, v in s["timings_s"].items()])

@@ -21,6 +21,7 @@ from realname_guard.jobs.report import render_report
 from realname_guard.jobs.report_html import render_html
 from realname_guard.jobs.score import preflight
 from realname_guard.jobs.validate import read_labels
+from realname_guard.pipelines.resume import RESUMABLE, completed, fingerprint, write_manifest
 from realname_guard.pipelines.steps import BY_NAME, NAMES, RUN, ordered
 from realname_guard.quality.expectations import check_specs
 from realname_guard.quality.gate import DataQualityError
@@ -46,11 +47,13 @@ def _job(name: str) -> Callable[[JobContext, RunState], None]:
     return cast(Callable[[JobContext, RunState], None], fn)
 
 
-def run_pipeline(cfg: Config, steps: Sequence[str]) -> dict[str, Any]:
+def run_pipeline(cfg: Config, steps: Sequence[str], resume: bool = False) -> dict[str, Any]:
     """Run the given steps in pipeline order in one Spark application; return the run summary.
 
     A step that reads the inputs needs the validate step, which then runs first; a run without it
-    (score alone) reads only the labels.
+    (score alone) reads only the labels. Every completed ``features`` and ``train`` step leaves a
+    manifest; with `resume`, such a step is skipped when its manifest matches this run date, inputs
+    and configuration and every resumable step before it was skipped too (pipelines.resume).
     """
     order = ordered(list(steps))
     if any("inputs" in BY_NAME[n].reads for n in order) and "validate" not in order:
@@ -69,9 +72,23 @@ def run_pipeline(cfg: Config, steps: Sequence[str]) -> dict[str, Any]:
             ctx.publisher.commit()
             log.error("%s", exc)
             raise
+        fp = fingerprint(ctx.spark, cfg, ctx.key) if any(n in RESUMABLE for n in order) else None
+        chain = resume
         for name in order:
-            if name != "validate":
-                _job(name)(ctx, state)
+            if name == "validate":
+                continue
+            if fp is not None and name in RESUMABLE:
+                done = completed(ctx.spark, cfg, fp, name) if chain else None
+                if done is not None:
+                    ctx.summary.update(done["summary"])
+                    ctx.summary.setdefault("resumed", []).append({"stage": name, "finished_at": done["finished_at"]})
+                    log.info("resume: %s completed at %s for this run date, inputs and configuration: skipped",
+                             name, done["finished_at"])
+                    continue
+                chain = False
+            _job(name)(ctx, state)
+            if fp is not None and name in RESUMABLE:
+                write_manifest(ctx.spark, cfg, fp, name, ctx.summary)
         _publish_report(ctx, "succeeded")
         published = ctx.publisher.commit()
         ctx.summary["published"] = published

@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
                            help="train on the first date and every N dates after it; the others are scored by the "
                            "last champion trained (default 1: every date, like the daily job; 0: never, score with "
                            "the registry's champion, which must not be trained after --from)")
+        if name == "run":
+            p.add_argument("--resume", action="store_true",
+                           help="skip the stages (features, train) a run of the same run date completed with the same "
+                           "inputs and configuration, as their manifests under OUTPUT/_manifests/ record; validate "
+                           "and score always run")
         if name == "evaluate":
             p.add_argument("--truth", metavar="DIR", required=True, help="the world's truth/ folder")
         if name in ("train-table", "score-table"):
@@ -193,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         from realname_guard.pipelines.daily import run_pipeline
 
-        summary = run_pipeline(cfg, STEP_COMMANDS[args.command])
+        summary = run_pipeline(cfg, STEP_COMMANDS[args.command], resume=bool(getattr(args, "resume", False)))
     except Exception as exc:  # noqa: BLE001 - the top level turns every failure into a clear message
         logging.getLogger("realname_guard").debug("failure", exc_info=True)
         print(f"realname-guard {args.command}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -292,7 +292,13 @@ def test_rerun_gives_the_same_lists_and_a_crash_leaves_none_half_written(
         return sorted(t.to_pylist(), key=lambda r: r["msisdn"])
 
     before = snapshot()
-    run_pipeline(e2e.cfg, ("score",))
+    # run --resume: features and train completed for this date, inputs and configuration (their
+    # manifests say so), so they are skipped; validate and score run, and list the same rows.
+    resumed = run_pipeline(e2e.cfg, RUN, resume=True)
+    assert [r["stage"] for r in resumed["resumed"]] == ["features", "train"]
+    assert resumed["model"]["version"] == e2e.summary["model"]["version"]
+    assert {"ingest+validate", "score"} <= set(resumed["timings_s"]) and "train" not in resumed["timings_s"]
+    assert "Resumed: features" in (_part(e2e.out, "reports") / "report.md").read_text(encoding="utf-8")
     assert snapshot() == before
 
     from realname_guard.core.io import AtomicPublisher
