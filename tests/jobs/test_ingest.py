@@ -58,3 +58,33 @@ def test_locate_table_forms(spark: SparkSession, tmp_path: Path) -> None:
     (root / "sim_activity").mkdir()
     with pytest.raises(InputError, match="holds no Parquet or CSV parts"):
         locate_table(spark, str(root), "sim_activity")
+
+
+def test_gbk_csv_decodes_like_gb18030(spark: SparkSession, tmp_path: Path) -> None:
+    row = "13800000001,CMCC,RESIDENT_ID,11010519491231002X,王芳,2026-06-01 10:00:00,STORE,网点1,110105,true,ACTIVE"
+    _write(tmp_path / "in" / "sim_registrations.csv", HEADER + "\n" + row + "\n", "gbk")
+    located = locate_table(spark, str(tmp_path / "in"), "sim_registrations")
+    assert located is not None
+    df, _ = read_contract_table(spark, located, SIM_REGISTRATIONS, "GBK")
+    got = df.collect()  # one row
+    assert (got[0]["reg_name"], got[0]["outlet_id"], got[0]["_cast_failures"]) == ("王芳", "网点1", None)
+
+
+def test_a_csv_with_only_its_header_reads_as_an_empty_table(spark: SparkSession, tmp_path: Path) -> None:
+    _write(tmp_path / "in" / "sim_registrations.csv", HEADER + "\n")
+    located = locate_table(spark, str(tmp_path / "in"), "sim_registrations")
+    assert located is not None
+    df, report = read_contract_table(spark, located, SIM_REGISTRATIONS, "UTF-8")
+    assert df.count() == 0
+    assert report["extra_columns"] == [] and "msisdn" in df.columns
+
+
+def test_very_long_strings_are_read_whole(spark: SparkSession, tmp_path: Path) -> None:
+    name, outlet = "张" * 100_000, "o" * 1_000_000
+    row = f"13800000001,CMCC,RESIDENT_ID,11010519491231002X,{name},2026-06-01 10:00:00,STORE,{outlet},110105,true,ACTIVE"
+    _write(tmp_path / "in" / "sim_registrations.csv", HEADER + "\n" + row + "\n")
+    located = locate_table(spark, str(tmp_path / "in"), "sim_registrations")
+    assert located is not None
+    df, _ = read_contract_table(spark, located, SIM_REGISTRATIONS, "UTF-8")
+    got = df.collect()  # one row
+    assert (len(got[0]["reg_name"]), len(got[0]["outlet_id"]), got[0]["_cast_failures"]) == (100_000, 1_000_000, None)
