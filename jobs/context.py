@@ -105,6 +105,13 @@ def start_tracking(ctx: JobContext) -> str:
     return ensure_experiment(ctx.cfg.run.mlflow.experiment, ctx.cfg.artifact_root)
 
 
+def resumed_line(resumed: list[dict[str, str]]) -> str:
+    """What a resumed run (``run --resume``) took from the manifests of an earlier run."""
+    stages = ", ".join(f"{r['stage']} (completed {r['finished_at']})" for r in resumed)
+    return f"Resumed: {stages} came from the manifests of an earlier run of this date with the same inputs and " \
+        "configuration."
+
+
 def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False)
 

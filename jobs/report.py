@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from realname_guard.jobs.context import resumed_line
+
 
 def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
@@ -131,8 +133,7 @@ def render_report(s: dict[str, Any]) -> str:
             + " Largest: " + ", ".join(f"{k} {v:.3f}" for k, v in worst) + "."
         )
     if s.get("resumed"):
-        lines += ["", "Resumed: " + ", ".join(f"{r['stage']} (completed {r['finished_at']})" for r in s["resumed"])
-                  + " came from the manifests of an earlier run of this date with the same inputs and configuration."]
+        lines += ["", resumed_line(s["resumed"])]
     if s.get("timings_s"):
         lines += ["", "## Timings", ""]
         lines += _table(["stage", "seconds"], [[k, v] for k, v in s["timings_s"].items()])

@@ -20,6 +20,8 @@ matplotlib.use("Agg")  # no display: render to SVG only
 
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
+from realname_guard.jobs.context import resumed_line  # noqa: E402
+
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em auto;
 max-width:1100px;color:#1d2733;line-height:1.45;padding:0 1em}
@@ -289,6 +291,8 @@ def render_html(s: dict[str, Any], words: dict[str, tuple[str, str]] | None = No
         parts += _gate(s["model"])
     if s.get("drift"):
         parts += _drift(s["drift"])
+    if s.get("resumed"):
+        parts.append(f"<p>{html.escape(resumed_line(s['resumed']))}</p>")
     if s.get("timings_s"):
         parts += _timings(s["timings_s"])
     parts.append("<p class='muted'>Every figure above comes from this run's summary.json. Backtest figures are out "

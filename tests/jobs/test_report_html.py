@@ -44,6 +44,7 @@ def summary() -> dict[str, Any]:
         "drift": {"reference": "1,000 cards", "threshold": 0.25, "psi": {"sims_total": 0.4, "txn_count": 0.01},
                   "drifted": ["sims_total"]},
         "timings_s": {"ingest+validate": 12.5, "features": 30.1, "score": 8.0},
+        "resumed": [{"stage": "features", "finished_at": "2026-06-30T04:10:00+00:00"}],
     }
 
 
@@ -54,7 +55,8 @@ def test_the_page_is_self_contained_and_says_what_a_desk_needs() -> None:
     assert page.count("<svg") == 7  # changes, scores, reasons, quality, backtest, drift, timings
     for text in ("7</b> new", "9</b> renewed", "3</b> lapsed", "1</b> cleared", "since the run of 2026-06-29",
                  "1 model inputs drifted past PSI 0.25: sims_total", "HUMAN_REVIEW", "失信惩戒",
-                 "id_number: not a valid ID number", "CARDS_OPENED_7D_BEFORE"):
+                 "id_number: not a valid ID number", "CARDS_OPENED_7D_BEFORE",
+                 "Resumed: features (completed 2026-06-30T04:10:00+00:00)"):
         assert text in page, text
 
 
