@@ -8,12 +8,14 @@ DEMO_DIR ?= demo
 DEMO_PERSONS ?= 20000
 DEMO_RUN_DATE ?= 2026-06-30
 
-.PHONY: venv demo cluster-demo test lint bench worlds clean help browser
+.PHONY: venv demo cluster-demo system-test airflow-check test lint bench worlds clean help browser
 
 help:
 	@echo "make demo   - set up, generate a $(DEMO_PERSONS)-person world, run the whole job (outputs under $(DEMO_DIR)/)"
 	@echo "make cluster-demo - the same job through spark-submit on a standalone cluster (2 workers, loopback)"
 	@echo "make test   - set up and run the test suite"
+	@echo "make system-test - the job on a standalone cluster, and after kill -9 + --resume, equals local mode"
+	@echo "make airflow-check - Airflow 3 in its own venv imports the DAG and runs it for one date"
 	@echo "make lint   - ruff + mypy + the import-linter layer contracts"
 	@echo "make bench  - benchmark 100k and 1M-person worlds (results: benchmarks/results/latest.md)"
 	@echo "make worlds - the whole job on every generator setting of conf/worlds/, judged by each world's truth"
@@ -37,7 +39,18 @@ cluster-demo: $(STAMP)
 # Two pytest workers (pytest-xdist), whole files each, the whole-job files first (tests/conftest.py):
 # the suite's Spark work is small and latency-bound enough that two JVMs overlap usefully on 2 cores.
 test: lint browser
-	$(VENV)/bin/pytest -q -n 2 --dist loadfile --durations=15 tests
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile --durations=15 -m 'not cluster and not faults' tests
+
+# The system tests (tests/pipelines/system.py): the job through spark-submit on a standalone cluster
+# (2 one-core workers, loopback) and after kill -9 at each stage + --resume, each against an
+# undisturbed local-mode run, row for row. .ci/run runs them after `make test`.
+system-test: $(STAMP)
+	$(VENV)/bin/pytest -q -m 'cluster or faults' --durations=5 tests/pipelines/test_cluster.py tests/pipelines/test_faults.py
+
+# Airflow 3 in an environment of its own (.airflow-venv, conf/airflow-constraints.txt): the DAG
+# imports with no errors and `airflow dags test` runs one date in local mode. .ci/run runs it.
+airflow-check: $(STAMP)
+	@bash scripts/airflow_check.sh
 
 # Debian's chromium, for the tests that render report.html headless with the network off.
 browser:
@@ -62,4 +75,4 @@ worlds: $(STAMP)
 	$(PY) scripts/worlds.py --persons $(WORLDS_PERSONS) --worlds $(WORLDS) --out worlds-out
 
 clean:
-	rm -rf $(DEMO_DIR) .pytest_cache
+	rm -rf $(DEMO_DIR) .pytest_cache airflow-check .airflow-venv

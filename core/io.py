@@ -282,9 +282,19 @@ class AtomicPublisher:
                 self.fs.rename(final, trash)
             self.fs.rename(staging, final)
             self.fs.delete(trash)
+            self._sweep(name)
             done[name] = final
         self._staged.clear()
         return done
+
+    def _sweep(self, name: str) -> None:
+        """Remove what a killed run of this date left in dataset `name` (kill -9 skips `abort`):
+        its staging and trash folders. Only one run of a date writes to an output at a time."""
+        prefixes = (f"_staging-run_date={self.run_date}-", f"_trash-run_date={self.run_date}-")
+        for left in self.fs.list(f"{self.root}/{name}"):
+            if left.startswith(prefixes):
+                log.info("removing %s/%s, left by an interrupted run", name, left)
+                self.fs.delete(f"{self.root}/{name}/{left}")
 
     def abort(self) -> None:
         """Remove whatever was staged (called when the run fails before commit)."""

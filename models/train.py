@@ -94,7 +94,11 @@ def prepare_training_frame(train_df: DataFrame, feature_cols: Sequence[str], num
     float32, so the model is unchanged while the cache and the Arrow transfer halve. Hash
     partitioning by the row key (``ROW_KEYS``; by a hash of the selected values when the frame
     lacks it) gives every worker a like share of training and validation rows whatever order the
-    rows arrive in, without the local sort a round-robin repartition does first. The cache cuts the
+    rows arrive in, without the local sort a round-robin repartition does first. Each partition is
+    then sorted (row key, then every column): on a cluster the rows of a shuffle arrive in the
+    order their blocks were fetched, and XGBoost's sketches and sums follow the row order, so
+    without the sort the same data trains a slightly different model on every run (the cluster
+    test, tests/pipelines/test_cluster.py, compares with local mode row for row). The cache cuts the
     lineage, so the barrier stage reads it as is (no second shuffle, no
     BarrierJobUnsupportedRDDChainException from a union/coalesce chain) and the extra passes
     (class balance, xgboost's label count) read memory instead of recomputing the features.
@@ -109,7 +113,12 @@ def prepare_training_frame(train_df: DataFrame, feature_cols: Sequence[str], num
         *keys,
     )
     spread = [F.col(k) for k in keys] if keys else [F.xxhash64(*names)]
-    return selected.repartition(num_workers, *spread).select(*names).persist(StorageLevel.MEMORY_AND_DISK)
+    return (
+        selected.repartition(num_workers, *spread)
+        .sortWithinPartitions(*spread, *names)
+        .select(*names)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
 
 
 def class_balance(train_df: DataFrame) -> tuple[int, int]:

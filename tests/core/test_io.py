@@ -45,6 +45,22 @@ def test_abort_leaves_the_previous_run_intact(spark: SparkSession, tmp_path: Pat
     assert [p.name for p in (tmp_path / "lists").iterdir()] == [f"run_date={D}"]
 
 
+def test_commit_sweeps_what_a_killed_run_of_the_date_left(spark: SparkSession, tmp_path: Path) -> None:
+    """kill -9 skips abort(): the next commit of the same date removes that run's staging and trash
+    folders, and leaves other dates' alone (one run of a date writes to an output at a time)."""
+    killed = AtomicPublisher(spark, str(tmp_path), D)
+    killed.stage("lists", spark.createDataFrame([("half", 2)], "k string, v int"))  # then SIGKILL
+    (tmp_path / "lists" / f"_trash-run_date={D}-0123456789ab").mkdir()
+    other_day = AtomicPublisher(spark, str(tmp_path), "2026-06-29")
+    other_day.stage("lists", spark.createDataFrame([("other", 3)], "k string, v int"))  # still running
+    pub = AtomicPublisher(spark, str(tmp_path), D)
+    pub.stage("lists", spark.createDataFrame([("new", 1)], "k string, v int"))
+    pub.commit()
+    assert rows(spark, tmp_path / "lists" / f"run_date={D}") == [("new", 1)]
+    assert sorted(p.name for p in (tmp_path / "lists").iterdir()) == [
+        f"_staging-run_date=2026-06-29-{other_day.token}", f"run_date={D}"]
+
+
 def test_prior_run_dates_are_the_committed_earlier_ones(spark: SparkSession, tmp_path: Path) -> None:
     for day in ("2026-06-28", "2026-06-29", D):
         pub = AtomicPublisher(spark, str(tmp_path), day)

@@ -1,0 +1,90 @@
+"""kill -9 at each stage, then `run --resume`: the lists equal an undisturbed run's, row for row.
+
+One chain of real processes on the reference world (tests/pipelines/system.py): the job is killed
+with SIGKILL, its whole process group (the Python driver and Spark's JVM) at once, a few seconds
+into ingest; the next run (with --resume) is killed in features, the next in training, then in
+scoring, then in publication; the last run completes. After every kill no list of the run date
+is published, whole or half; at the end the lists equal the undisturbed run's. Marked `faults`:
+`make system-test` runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.pipelines.system import (
+    CLI,
+    LISTS,
+    OVERRIDES,
+    ROOT,
+    RUN_DATE,
+    Reference,
+    assert_same_lists,
+    run_cli,
+)
+
+pytestmark = pytest.mark.faults
+
+# (the stage's log line, seconds after it starts): the stages of `run`, in order.
+KILLS = (
+    ("ingest+validate", 5.0),
+    ("features", 8.0),
+    ("train", 8.0),
+    ("score", 3.0),
+    ("explain+publish", 3.0),
+)
+STARTED = re.compile(r"realname_guard: \[\d+\] (?P<stage>[a-z+ ]+): started")
+DONE = re.compile(r"realname_guard: \[\d+\] (?P<stage>[a-z+ ]+): done")
+
+
+def _run_and_kill(cmd: list[str], env: dict[str, str], log: Path, stage: str, delay: float) -> str:
+    """Start the job, SIGKILL its process group `delay` s after `stage` starts; the stages still open."""
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline, started_at = time.monotonic() + 900, None
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"the run ended (exit {proc.returncode}) before it was killed in {stage}; see {log}")
+            text = log.read_text(encoding="utf-8", errors="replace")
+            if started_at is None and any(m["stage"] == stage for m in STARTED.finditer(text)):
+                started_at = time.monotonic()
+            if started_at is not None and time.monotonic() - started_at >= delay:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"{stage} did not start within 15 minutes; see {log}")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    text = log.read_text(encoding="utf-8", errors="replace")
+    opened = [m["stage"] for m in STARTED.finditer(text)]
+    closed = {m["stage"] for m in DONE.finditer(text)}
+    return ", ".join(s for s in opened if s not in closed)
+
+
+def test_kill_9_at_each_stage_then_resume_lists_what_an_undisturbed_run_lists(reference: Reference) -> None:
+    out = reference.root / "killed"
+    cmd = [CLI, *reference.run_args(out), "--resume", "spark.master=local[2]", *OVERRIDES]
+    for i, (stage, delay) in enumerate(KILLS):
+        open_stages = _run_and_kill(cmd, reference.env, reference.root / f"kill-{i}.log", stage, delay)
+        assert stage in open_stages, f"the kill meant for {stage} landed in {open_stages or 'no stage'}"
+        # Nothing of the run date is published by a killed run: no list, whole or half.
+        for name in LISTS:
+            assert not (out / name / f"run_date={RUN_DATE}").exists(), f"{name} published by a run killed in {stage}"
+    run_cli(cmd, reference.env, reference.root / "resumed.log")
+    resumed = (reference.root / "resumed.log").read_text(encoding="utf-8")
+    # The earlier runs' features and model were kept (the run killed in scoring had completed both).
+    assert re.search(r"resume: features completed at .*: skipped", resumed), "features were not resumed"
+    assert re.search(r"resume: train completed at .*: skipped", resumed), "training was not resumed"
+    staging = [p for p in out.rglob("_staging-*") if p.exists()]
+    assert not staging, f"staging folders left behind: {staging[:3]}"
+    assert_same_lists(reference.out, out, "after the kills and --resume")
