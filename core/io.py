@@ -218,12 +218,12 @@ class AtomicPublisher:
     def stage(self, name: str, df: DataFrame, partition_by: tuple[str, ...] = (), subpath: str = "") -> str:
         """Write `df` as Parquet into the staging folder of dataset `name` (optionally a sub-folder)."""
         path = self.staging_path(name) + (f"/{subpath}" if subpath else "")
+        if name not in self._staged:  # before the write: a write that fails half-way is aborted too
+            self._staged.append(name)
         writer = df.write.mode("overwrite")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
         writer.parquet(path)
-        if name not in self._staged:
-            self._staged.append(name)
         return path
 
     def stage_csv(
@@ -237,6 +237,8 @@ class AtomicPublisher:
         """
         staging = self.staging_path(name)
         scratch = f"{staging}/_csv-{filename}"
+        if name not in self._staged:  # before the write: a write that fails half-way is aborted too
+            self._staged.append(name)
         first = next(c for c in df.columns if c != partition_by)
         # The mark leads the header line: the first column's name carries it.
         marked = df.withColumnRenamed(first, "\ufeff" + first)
@@ -256,8 +258,6 @@ class AtomicPublisher:
                 raise OSError(f"expected one CSV part in {scratch}/{folder}, found {len(parts)}")
             self.fs.rename(f"{scratch}/{folder}/{parts[0]}", f"{staging}/{folder}/{filename}")
         self.fs.delete(scratch)
-        if name not in self._staged:
-            self._staged.append(name)
         return folders
 
     def stage_local_dir(self, name: str, local_dir: str, subpath: str) -> None:

@@ -149,6 +149,17 @@ def _load(args: argparse.Namespace) -> Config | None:
     return cfg
 
 
+def failure_message(exc: BaseException, output: str) -> str:
+    """The exception in a line a person can act on; a full disk is named as such (the Java stack of
+    a failed write says it deep inside), with what was kept. The whole trace is in the log file."""
+    text = str(exc)
+    if "No space left on device" in text or "Disk quota exceeded" in text:
+        return (f"the file system of {output} is full (No space left on device). Nothing of this run was "
+                "published: the lists and reports of earlier runs are as they were, and this run's staging "
+                "folders were removed. Free space and run the same command again (with --resume after `run`).")
+    return f"{type(exc).__name__}: {text}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _logging(args.verbose, args.log_file)
@@ -201,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = run_pipeline(cfg, STEP_COMMANDS[args.command], resume=bool(getattr(args, "resume", False)))
     except Exception as exc:  # noqa: BLE001 - the top level turns every failure into a clear message
         logging.getLogger("realname_guard").debug("failure", exc_info=True)
-        print(f"realname-guard {args.command}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"realname-guard {args.command}: FAILED: {failure_message(exc, cfg.output)}", file=sys.stderr)
         return 1
     print_outcome(summary)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pyspark.sql import SparkSession
 
 from realname_guard.core.io import AtomicPublisher, prior_run_dates
@@ -59,6 +60,19 @@ def test_commit_sweeps_what_a_killed_run_of_the_date_left(spark: SparkSession, t
     assert rows(spark, tmp_path / "lists" / f"run_date={D}") == [("new", 1)]
     assert sorted(p.name for p in (tmp_path / "lists").iterdir()) == [
         f"_staging-run_date=2026-06-29-{other_day.token}", f"run_date={D}"]
+
+
+def test_abort_removes_a_stage_whose_write_failed_half_way(spark: SparkSession, tmp_path: Path) -> None:
+    """A write that fails inside Spark (a full disk, here a failing row) leaves a partial staging
+    folder; abort() removes it, since the dataset counts as staged from the write's start."""
+    from pyspark.sql import functions as F
+
+    pub = AtomicPublisher(spark, str(tmp_path), D)
+    bad = spark.range(4).select(F.when(F.col("id") < 3, F.col("id")).otherwise(F.raise_error(F.lit("disk full"))).alias("v"))
+    with pytest.raises(Exception, match="disk full"):
+        pub.stage("lists", bad)
+    pub.abort()
+    assert not any(p.name.startswith("_staging-") for p in (tmp_path / "lists").iterdir())
 
 
 def test_prior_run_dates_are_the_committed_earlier_ones(spark: SparkSession, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -88,3 +89,56 @@ def test_kill_9_at_each_stage_then_resume_lists_what_an_undisturbed_run_lists(re
     staging = [p for p in out.rglob("_staging-*") if p.exists()]
     assert not staging, f"staging folders left behind: {staging[:3]}"
     assert_same_lists(reference.out, out, "after the kills and --resume")
+
+
+def test_a_full_disk_during_publication_fails_cleanly_and_keeps_the_previous_lists(reference: Reference) -> None:
+    """The output root on a small tmpfs holding the reference run's outputs (the previous lists of
+    the date); `score` runs, and when publication starts the file system is filled to the last
+    byte. The run fails with a message that names the full disk, the previous lists stay readable
+    and unchanged, no staging folder is left; with the space freed the same command lists the same."""
+    mount = reference.root / "tmpfs"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if made.returncode != 0:  # CI runs as root; a sandbox without the capability says so here
+        pytest.skip(f"cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN): {made.stderr.strip()}")
+    try:
+        out = mount / "out"
+        shutil.copytree(reference.out, out)
+        cmd = [CLI, "score", "--input", str(reference.world / "input"), "--run-date", str(RUN_DATE),
+               "--output", str(out), "spark.master=local[2]", *OVERRIDES]
+        log, filler = reference.root / "full-disk.log", mount / "filler"
+        with log.open("w", encoding="utf-8") as sink:
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=reference.env, stdout=sink, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 600
+        while proc.poll() is None and time.monotonic() < deadline:
+            if any(m["stage"] == "explain+publish" for m in STARTED.finditer(log.read_text(encoding="utf-8"))):
+                _fill(filler)
+                break
+            time.sleep(0.1)
+        assert proc.wait(timeout=600) == 1, f"the run did not fail on a full disk; see {log}"
+        text = log.read_text(encoding="utf-8")
+        assert "is full (No space left on device). Nothing of this run was published" in text
+        assert not list(out.rglob("_staging-*")), "staging folders left on the full disk"
+        assert_same_lists(reference.out, out, "after the failed run")  # the previous lists, unchanged
+        filler.unlink()
+        run_cli(cmd, reference.env, reference.root / "after-full-disk.log")
+        assert_same_lists(reference.out, out, "after the rerun")
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(path: Path) -> None:
+    """Write zeros to `path` until the file system refuses (ENOSPC)."""
+    block = b"\0" * (1 << 20)
+    with path.open("wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(block)
+        except OSError:
+            pass
+    with path.open("ab", buffering=0) as f:  # the last partial block's bytes
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError:
+            pass
