@@ -12,7 +12,14 @@ from sklearn.metrics import roc_auc_score
 from xgboost.spark import SparkXGBClassifierModel
 
 from realname_guard.core.config import ModelConfig
-from realname_guard.models.train import fit, predict, prepare_training_frame, resolve_num_workers, xgb_kwargs
+from realname_guard.models.train import (
+    ROW_KEYS,
+    fit,
+    predict,
+    prepare_training_frame,
+    resolve_num_workers,
+    xgb_kwargs,
+)
 from tests.models.synthetic import FEATURES, TEST_CFG, scores_by_id
 
 
@@ -37,11 +44,12 @@ def _oracle(pdf: pd.DataFrame, cfg: ModelConfig, n_estimators: int | None = None
 
 
 def test_one_worker_equals_single_machine_xgboost(synthetic: tuple[pd.DataFrame, DataFrame]) -> None:
-    # One worker sees the rows in the same order as pandas: training, early stopping and the
-    # prediction through Spark must reproduce single-machine xgboost exactly.
+    # One worker sees the rows sorted by their key (prepare_training_frame sorts each worker's
+    # partition, so that a cluster trains what local mode trains); pandas gets them in that order:
+    # training, early stopping and the prediction through Spark must reproduce xgboost exactly.
     pdf, sdf = synthetic
     model = fit(sdf, FEATURES, TEST_CFG, num_workers=1)
-    local = _oracle(pdf, TEST_CFG)
+    local = _oracle(pdf.sort_values(list(ROW_KEYS), kind="mergesort"), TEST_CFG)
     assert int(model.get_booster().attr("best_iteration")) == local.best_iteration
     spark_scores = scores_by_id(predict(model, sdf)).loc[pdf.entity_id].to_numpy()
     local_scores = local.predict_proba(pdf[FEATURES].astype(float))[:, 1]
