@@ -215,11 +215,16 @@ class AtomicPublisher:
     def staging_path(self, name: str) -> str:
         return f"{self.root}/{name}/_staging-run_date={self.run_date}-{self.token}"
 
+    def _mark(self, name: str) -> None:
+        """Count `name` as staged before anything is written: a write that fails half-way (a full
+        disk) leaves a partial folder, which `abort` must remove too."""
+        if name not in self._staged:
+            self._staged.append(name)
+
     def stage(self, name: str, df: DataFrame, partition_by: tuple[str, ...] = (), subpath: str = "") -> str:
         """Write `df` as Parquet into the staging folder of dataset `name` (optionally a sub-folder)."""
         path = self.staging_path(name) + (f"/{subpath}" if subpath else "")
-        if name not in self._staged:  # before the write: a write that fails half-way is aborted too
-            self._staged.append(name)
+        self._mark(name)
         writer = df.write.mode("overwrite")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
@@ -237,8 +242,7 @@ class AtomicPublisher:
         """
         staging = self.staging_path(name)
         scratch = f"{staging}/_csv-{filename}"
-        if name not in self._staged:  # before the write: a write that fails half-way is aborted too
-            self._staged.append(name)
+        self._mark(name)
         first = next(c for c in df.columns if c != partition_by)
         # The mark leads the header line: the first column's name carries it.
         marked = df.withColumnRenamed(first, "\ufeff" + first)
@@ -262,14 +266,12 @@ class AtomicPublisher:
 
     def stage_local_dir(self, name: str, local_dir: str, subpath: str) -> None:
         """Copy a local folder (e.g. rendered Data Docs) into dataset `name`'s staging folder."""
-        if name not in self._staged:
-            self._staged.append(name)
+        self._mark(name)
         self.fs.copy_from_local(local_dir, f"{self.staging_path(name)}/{subpath}")
 
     def stage_text(self, name: str, filename: str, text: str) -> None:
         """Stage a small text file (a report) as `<name>/run_date=D/<filename>`."""
-        if name not in self._staged:
-            self._staged.append(name)
+        self._mark(name)
         self.fs.write_text(f"{self.staging_path(name)}/{filename}", text)
 
     def commit(self) -> dict[str, str]:
