@@ -45,23 +45,30 @@ STARTED = re.compile(r"realname_guard: \[\d+\] (?P<stage>[a-z+ ]+): started")
 DONE = re.compile(r"realname_guard: \[\d+\] (?P<stage>[a-z+ ]+): done")
 
 
+def _wait_for_start(proc: subprocess.Popen[bytes], log: Path, stage: str, timeout: float) -> str | None:
+    """Wait until the job's log says `stage` started: None then, else why not (the run ended first,
+    or the time ran out)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(m["stage"] == stage for m in STARTED.finditer(log.read_text(encoding="utf-8", errors="replace"))):
+            return None
+        if proc.poll() is not None:
+            return f"the run ended (exit {proc.returncode}) before {stage} started; see {log}"
+        time.sleep(0.1)
+    return f"{stage} did not start within {timeout / 60:.0f} minutes; see {log}"
+
+
 def _run_and_kill(cmd: list[str], env: dict[str, str], log: Path, stage: str, delay: float) -> str:
     """Start the job, SIGKILL its process group `delay` s after `stage` starts; the stages still open."""
     with log.open("w", encoding="utf-8") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline, started_at = time.monotonic() + 900, None
     try:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"the run ended (exit {proc.returncode}) before it was killed in {stage}; see {log}")
-            text = log.read_text(encoding="utf-8", errors="replace")
-            if started_at is None and any(m["stage"] == stage for m in STARTED.finditer(text)):
-                started_at = time.monotonic()
-            if started_at is not None and time.monotonic() - started_at >= delay:
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail(f"{stage} did not start within 15 minutes; see {log}")
+        why = _wait_for_start(proc, log, stage, 900)
+        if why:
+            pytest.fail(why)
+        time.sleep(delay)
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended (exit {proc.returncode}) before it was killed in {stage}; see {log}")
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -109,12 +116,11 @@ def test_a_full_disk_during_publication_fails_cleanly_and_keeps_the_previous_lis
         log, filler = reference.root / "full-disk.log", mount / "filler"
         with log.open("w", encoding="utf-8") as sink:
             proc = subprocess.Popen(cmd, cwd=ROOT, env=reference.env, stdout=sink, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 600
-        while proc.poll() is None and time.monotonic() < deadline:
-            if any(m["stage"] == "explain+publish" for m in STARTED.finditer(log.read_text(encoding="utf-8"))):
-                _fill(filler)
-                break
-            time.sleep(0.1)
+        why = _wait_for_start(proc, log, "explain+publish", 600)
+        if why:
+            proc.kill()
+            pytest.fail(why)
+        _fill(filler)
         assert proc.wait(timeout=600) == 1, f"the run did not fail on a full disk; see {log}"
         text = log.read_text(encoding="utf-8")
         assert "is full (No space left on device). Nothing of this run was published" in text
