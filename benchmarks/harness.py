@@ -52,6 +52,7 @@ TARGETS = {
     "peak_gib_1m": 8.0,
     "growth_100k_to_1m": 10.5,
     "reasons_share_of_scoring": 0.10,
+    "anomaly_share_of_job": 0.15,
 }
 
 
@@ -260,6 +261,31 @@ def _reasons_share(spark: Any, cfg: Any, features_path: str, medium: float) -> d
             "reasons_seconds": round(reasons_s, 2)}
 
 
+def _anomaly_cost(spark: Any, cfg: Any, features_path: str) -> dict[str, Any]:
+    """The unsupervised score alone (policy.anomaly): fitting today's tails (one ``approxQuantile``
+    pass per card kind) and the ECOD Arrow pass over every card, against the same pass without it.
+    ``added_seconds`` is what the job pays for it: the fit plus the Arrow pass's extra time."""
+    from realname_guard.models.anomaly import add_anomaly, fit_tails
+
+    acfg = cfg.policy.anomaly
+    features = spark.read.parquet(features_path)
+    present = [f for f in acfg.features if f in features.columns]
+    cards = features.select("entity_type", "entity_id", *present).cache()
+    n = cards.count()
+    t0 = time.perf_counter()
+    cards.write.format("noop").mode("overwrite").save()
+    plain_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tails = fit_tails(cards, acfg.features)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    add_anomaly(cards, tails, acfg.extreme_tail).write.format("noop").mode("overwrite").save()
+    apply_s = time.perf_counter() - t0
+    cards.unpersist()
+    return {"rows": n, "features": present, "fit_seconds": round(fit_s, 2), "apply_seconds": round(apply_s, 2),
+            "plain_pass_seconds": round(plain_s, 2), "added_seconds": round(fit_s + max(apply_s - plain_s, 0.0), 2)}
+
+
 def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bool, parts: set[str],
              feature_set: str = "conf") -> dict[str, Any]:
     """Everything for one world size, in this process's one Spark application."""
@@ -359,6 +385,11 @@ def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bo
         out["reasons"]["scoring_stage_seconds"] = round(scoring, 2)
         out["reasons"]["share_of_scoring"] = round(out["reasons"]["reasons_seconds"] / scoring, 3) if scoring else None
 
+    def anomaly_part() -> None:
+        out["anomaly"] = _anomaly_cost(spark, cfg, summary["features"]["path"])
+        share = out["anomaly"]["added_seconds"] / out["job_seconds"] if out["job_seconds"] else None
+        out["anomaly"]["share_of_job"] = round(share, 3) if share is not None else None
+
     def xgb_part() -> None:
         from dataclasses import replace
 
@@ -374,7 +405,8 @@ def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bo
         # The pipeline's own training set size, for comparison at the default sampling rate.
         out["xgb_reference"]["pipeline_training_rows"] = training_rows
 
-    for name, fn in (("features", features_part), ("reasons", reasons_part), ("xgb", xgb_part)):
+    for name, fn in (("features", features_part), ("reasons", reasons_part), ("anomaly", anomaly_part),
+                     ("xgb", xgb_part)):
         if name in parts:
             sampler.mark(f"(reference: {name})")
             part(name, fn)
@@ -462,6 +494,11 @@ def verdicts(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if rs and rs.get("share_of_scoring") is not None:
         add("reasons share of scoring", f"≤ {TARGETS['reasons_share_of_scoring']:.0%}", f"{rs['share_of_scoring']:.1%}",
             rs["share_of_scoring"] <= TARGETS["reasons_share_of_scoring"])
+    an = big.get("anomaly")
+    if an and an.get("share_of_job") is not None:
+        add("anomaly score share of the job", f"≤ {TARGETS['anomaly_share_of_job']:.0%}", f"{an['share_of_job']:.1%}",
+            an["share_of_job"] <= TARGETS["anomaly_share_of_job"],
+            f"{an['added_seconds']} s of {big['job_seconds']} s ({big['persons']:,} persons)")
     return out
 
 
@@ -537,6 +574,15 @@ def render(doc: dict[str, Any]) -> str:
                 lines[-1] += (f" The listing cap applied: {cap['share_at_medium']:.1%} of the open cards reached the "
                               f"configured MEDIUM {cap['configured']['medium']}, so the job listed from "
                               f"{rs['medium_threshold']:.4f} (cap {cap['max_listed_share']:.0%}).")
+        an = r.get("anomaly")
+        if an:
+            lines += [
+                "",
+                f"**Anomaly score** ({len(an['features'])} features, {an['rows']:,} cards): fitting the tails "
+                f"{an['fit_seconds']} s, the ECOD pass {an['apply_seconds']} s against {an['plain_pass_seconds']} s "
+                f"for the same pass without it → it adds {an['added_seconds']} s, "
+                f"**{an['share_of_job']:.1%}** of the job.",
+            ]
         hk = r.get("hot_keys")
         if hk:
             lines += [
@@ -572,7 +618,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", default="3", help="paired reference runs per size: one number or one per size")
     ap.add_argument("--xgb-rows", type=int, default=1_000_000, help="training rows for the xgboost reference")
     ap.add_argument("--hot-keys", default="smallest", help="size for the hot-key world: smallest, largest, none or a size")
-    ap.add_argument("--parts", default="features,reasons,xgb", help="references to run after the job")
+    ap.add_argument("--parts", default="features,reasons,anomaly,xgb", help="references to run after the job")
     ap.add_argument("--work", default=str(CACHE_DIR / "runs"), help="scratch folder for job outputs")
     ap.add_argument("--notes", default=None, help="Markdown file whose text is appended to the results")
     ap.add_argument("--feature-set", choices=("conf", "core"), default="core",
