@@ -276,7 +276,7 @@ def _anomaly_cost(spark: Any, cfg: Any, features_path: str) -> dict[str, Any]:
     cards.write.format("noop").mode("overwrite").save()
     plain_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    tails = fit_tails(cards, acfg.features)
+    tails = fit_tails(cards, acfg.features, acfg.same_signal)
     fit_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     add_anomaly(cards, tails, acfg.extreme_tail).write.format("noop").mode("overwrite").save()

@@ -314,7 +314,7 @@ class AnomalyConfig:
     """Listing on the unsupervised score (models.anomaly): what the supervised model cannot know yet.
 
     A card the model leaves unlisted is listed ``ANOMALY`` (REVERIFY only, for a person to review)
-    when it lies beyond ``extreme_tail`` of its kind on at least ``min_extreme_features`` of
+    when it lies beyond ``extreme_tail`` of its kind on at least ``min_extreme_features`` signals of
     ``features`` and among the farthest out by the ECOD sum, at most ``max_listed_share`` of its
     kind's open cards.
     """
@@ -322,6 +322,9 @@ class AnomalyConfig:
     enabled: bool = True
     # Inputs where larger is stranger for a card held by its real holder (right tails only).
     features: tuple[str, ...] = ()
+    # Groups of features that are columns of one fact: beyond the tail together they count once
+    # towards min_extreme_features.
+    same_signal: tuple[tuple[str, ...], ...] = ()
     extreme_tail: float = Field(default=0.01, gt=0, lt=0.5)
     min_extreme_features: int = Field(default=2, ge=1)
     max_listed_share: float = Field(default=0.005, gt=0, le=0.1)

@@ -18,15 +18,26 @@ from realname_guard.features.registry import FeatureContext
 _LONG_AGO = dt.datetime(1900, 1, 1)  # closing time of a card closed with no time given
 
 DAY_WORD_BITS = 64  # days per bit-set word: one bit per day of the activity window
-# Usage counters of ``sim_cells``: its column name and the activity column it sums.
+# Usage counters of ``sim_cells``: its column name and the activity column it sums. Every one is a
+# whole number: data volume (megabytes, a double in the contract) is summed in whole kilobytes,
+# ``data_kb``. A sum of doubles depends on the order a shuffle delivers its rows, and the last bits
+# of a value on a split's threshold moved cards between the lists of two runs of one date (local
+# mode against a cluster, 1M persons); a sum of longs does not.
 CELL_SUMS: dict[str, str] = {
     "calls_out": "calls_out",
     "calls_in": "calls_in",
     "call_secs": "call_out_seconds",
     "callees": "distinct_callees",
     "sms_out": "sms_out",
-    "data_mb": "data_mb",
+    "data_kb": "data_mb",
 }
+KB_PER_MB = 1000  # decimal kilobytes: 0.1 MB is 100 kB exactly
+
+
+def cell_sum_source(name: str) -> Column:
+    """What ``sim_cells`` sums into `name`: the activity column, data volume in whole kilobytes."""
+    src = F.col(CELL_SUMS[name])
+    return F.round(src * KB_PER_MB).cast("long") if name == "data_kb" else src
 
 
 def as_of_view(t: Tables, ctx: FeatureContext) -> Tables:
@@ -163,7 +174,7 @@ def _sim_cells(t: Tables, ctx: FeatureContext) -> DataFrame:
     act = t.get("activity").where((day >= F.lit(ctx.window_start)) & (day <= F.lit(ctx.as_of)))
     words = day_bits(day, ctx)
     cells = act.groupBy("msisdn", "cell_region", "imei").agg(
-        *words, *[F.sum(src).alias(name) for name, src in CELL_SUMS.items()]
+        *words, *[F.sum(cell_sum_source(name)).alias(name) for name in CELL_SUMS]
     )
     # A hash join built on the owners (one row per SIM) instead of sorting both sides by the
     # phone number, whose 8-byte sort prefix is shared by a whole number block.

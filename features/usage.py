@@ -12,6 +12,7 @@ from realname_guard.core.kinds import SIM
 from realname_guard.core.tables import Tables
 from realname_guard.features.common import (
     CELL_SUMS,
+    KB_PER_MB,
     count_days,
     day_words,
     holders,
@@ -91,7 +92,7 @@ def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
         F.try_divide(F.col("callees"), days).alias("callees_per_day"),
         F.try_divide(F.col("call_secs").cast("double"), F.col("calls_out")).alias("avg_call_seconds"),
         F.try_divide(F.col("sms_out"), days).alias("sms_out_per_day"),
-        F.try_divide(F.col("data_mb"), days).alias("data_mb_per_day"),
+        F.try_divide(F.col("data_kb") / KB_PER_MB, days).alias("data_mb_per_day"),
         F.try_divide(F.col("away_days").cast("double"), days).alias("share_days_away_from_home"),
         "days_abroad",
     )
@@ -241,7 +242,7 @@ def age_intensity(t: Tables, ctx: FeatureContext, band_years: int = 10) -> DataF
             count_days([F.bit_or(w) for w in words]).alias("days"),
             F.sum("calls_out").alias("calls"),
             F.sum("sms_out").alias("sms"),
-            F.sum("data_mb").alias("mb"),
+            (F.sum("data_kb") / KB_PER_MB).alias("mb"),
         )
         .join(holders(t).select("id_hash", "birth_date"), "id_hash", "left")
         .select(

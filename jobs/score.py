@@ -173,7 +173,7 @@ def run_score(
         anomaly_cfg = cfg.policy.anomaly
         anomaly_cols: list[str] = []
         if anomaly_cfg.enabled and anomaly_cfg.features:
-            tails = fit_tails(features, anomaly_cfg.features)
+            tails = fit_tails(features, anomaly_cfg.features, anomaly_cfg.same_signal)
             scored = add_anomaly(scored, tails, anomaly_cfg.extreme_tail)
             anomaly_cols = list(ANOMALY_OUTPUTS)
         else:

@@ -12,7 +12,9 @@ in words ("Most IDs whose SIMs shared one handset with this SIM: 40 (top 0.1% of
 Chosen over a sampled isolation forest (isotree, pyod): no sample whose size bounds what is rare
 enough to be seen, nothing to persist between runs, the same answer on every layout, and reasons
 for free. Its weakness, an honest card extreme on one feature alone (a traveller's days abroad),
-is why a card must be extreme on ``min_extreme_features`` of them before it may be listed.
+is why a card must be extreme on ``min_extreme_features`` of them before it may be listed; features
+that are two columns of one fact (the IDs and the no-face-check IDs of one outlet day, which a
+campus card drive fills at once) are one signal there (``same_signal``), counted once.
 
 The distributions are today's cards of each kind (SIM, account): the score describes the day, and
 needs no model in the registry.
@@ -48,9 +50,19 @@ class Tails:
     features: tuple[str, ...]
     quantiles: dict[str, dict[str, list[float] | None]]
     counts: dict[str, int]
+    # Per feature, the signal it measures (features of one ``same_signal`` group share one); empty:
+    # every feature its own.
+    signals: tuple[int, ...] = ()
 
 
-def fit_tails(df: DataFrame, features: Sequence[str]) -> Tails:
+def signal_index(features: Sequence[str], same_signal: Sequence[Sequence[str]]) -> tuple[int, ...]:
+    """Per feature, its signal: the first ``same_signal`` group naming it, else a signal of its own."""
+    group = {f: i for i, names in reversed(list(enumerate(same_signal))) for f in names}
+    own = iter(range(len(same_signal), len(same_signal) + len(features)))
+    return tuple(group[f] if f in group else next(own) for f in features)
+
+
+def fit_tails(df: DataFrame, features: Sequence[str], same_signal: Sequence[Sequence[str]] = ()) -> Tails:
     """One ``approxQuantile`` pass per kind over the features present (small: kinds x features x PROBS)."""
     present = tuple(f for f in features if f in df.columns)
     kinds = [r["entity_type"] for r in df.select("entity_type").distinct().collect()]  # small: one row per card kind (SIM, ACCOUNT, a declared few)
@@ -61,7 +73,7 @@ def fit_tails(df: DataFrame, features: Sequence[str]) -> Tails:
         counts[kind] = part.count()
         qs = part.approxQuantile(list(present), list(PROBS), RELATIVE_ERROR) if present else []
         quantiles[kind] = {f: (q if q else None) for f, q in zip(present, qs, strict=True)}
-    return Tails(present, quantiles, counts)
+    return Tails(present, quantiles, counts, signal_index(present, same_signal))
 
 
 def tail_probability(values: np.ndarray, quantiles: Sequence[float] | None, n: int) -> np.ndarray:
@@ -84,7 +96,7 @@ def tail_probability(values: np.ndarray, quantiles: Sequence[float] | None, n: i
 
 def score_frame(pdf: pd.DataFrame, tails: Tails, extreme_tail: float, top_k: int = 3) -> pd.DataFrame:
     """ECOD for one batch: per card the sum of -log tail probabilities (``anomaly_score``), how many
-    features lie beyond `extreme_tail` (``anomaly_extremes``), and the `top_k` farthest-out
+    signals have a feature beyond `extreme_tail` (``anomaly_extremes``), and the `top_k` farthest-out
     features beyond it with their tails, farthest first (``anomaly_features``, ``anomaly_tails``)."""
     n, width = len(pdf), len(tails.features)
     t = np.ones((n, width))
@@ -101,10 +113,17 @@ def score_frame(pdf: pd.DataFrame, tails: Tails, extreme_tail: float, top_k: int
     far = picked <= extreme_tail
     return pd.DataFrame({
         "anomaly_score": -np.log(t).sum(axis=1),
-        "anomaly_extremes": (t <= extreme_tail).sum(axis=1).astype(np.int64),
+        "anomaly_extremes": _signals_beyond(t <= extreme_tail, tails.signals or tuple(range(width))),
         "anomaly_features": [list(names[o][k]) for o, k in zip(order, far, strict=True)],
         "anomaly_tails": [list(p[k]) for p, k in zip(picked, far, strict=True)],
     })
+
+
+def _signals_beyond(beyond: np.ndarray, signals: Sequence[int]) -> np.ndarray:
+    """Per row, how many distinct signals have at least one feature beyond the tail."""
+    ids = np.asarray(signals)
+    return sum((beyond[:, ids == s].any(axis=1) for s in np.unique(ids)),
+               np.zeros(len(beyond), dtype=np.int64)).astype(np.int64)
 
 
 def add_anomaly(df: DataFrame, tails: Tails, extreme_tail: float) -> DataFrame:

@@ -92,10 +92,15 @@ def check_views(cfg: Config) -> Iterator[tuple[str, str]]:
 
 def check_monotone(cfg: Config) -> Iterator[tuple[str, str]]:
     """Every input named in ``model.monotone_increasing`` and ``policy.anomaly.features`` is an output of
-    some feature group."""
+    some feature group, and every one of ``policy.anomaly.same_signal`` is one of the latter."""
     outputs = {o for fdef in features.registry().values() for o in fdef.outputs}
     named = [(f"model.monotone_increasing[{i}]", n) for i, n in enumerate(cfg.model.monotone_increasing)]
     named += [(f"policy.anomaly.features[{i}]", n) for i, n in enumerate(cfg.policy.anomaly.features)]
+    anomaly = set(cfg.policy.anomaly.features)
+    for i, group in enumerate(cfg.policy.anomaly.same_signal):
+        for j, name in enumerate(group):
+            if name not in anomaly:
+                yield f"policy.anomaly.same_signal[{i}][{j}]", f"{name!r} is not one of policy.anomaly.features"
     for where, name in named:
         if name not in outputs:
             close = difflib.get_close_matches(name, sorted(outputs), n=3)

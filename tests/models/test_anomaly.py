@@ -12,7 +12,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from realname_guard.core.config import AnomalyConfig, PolicyConfig
-from realname_guard.models.anomaly import PROBS, Tails, add_anomaly, fit_tails, score_frame, tail_probability
+from realname_guard.models.anomaly import (
+    PROBS,
+    Tails,
+    add_anomaly,
+    fit_tails,
+    score_frame,
+    signal_index,
+    tail_probability,
+)
 from realname_guard.models.explain import anomaly_reasons
 from realname_guard.policy.lists import decide
 
@@ -79,6 +87,22 @@ def test_score_frame_names_the_farthest_out_inputs_first() -> None:
                       tails, extreme_tail=0.01)
     assert out.anomaly_extremes.tolist() == [0, 1]
     assert out.anomaly_features.tolist() == [[], ["a"]]
+
+
+def test_two_columns_of_one_fact_are_one_signal() -> None:
+    """An outlet day of a campus card drive is far out on its IDs and its no-face-check IDs at once:
+    with the two in one ``same_signal`` group that is one extreme, not the two a listing needs."""
+    spread = list(np.linspace(0, 100, len(PROBS)))
+    feats = ("site_ids", "site_noface_ids", "out_ratio")
+    pdf = pd.DataFrame({"entity_type": ["SIM"] * 3, "site_ids": [100.0, 100.0, 0.0],
+                        "site_noface_ids": [100.0, 0.0, 100.0], "out_ratio": [0.0, 100.0, 100.0]})
+    apart = Tails(feats, {"SIM": dict.fromkeys(feats, spread)}, {"SIM": 1000})
+    assert score_frame(pdf, apart, 0.01).anomaly_extremes.tolist() == [2, 2, 2]
+    grouped = dataclasses.replace(apart, signals=signal_index(feats, [("site_ids", "site_noface_ids")]))
+    assert grouped.signals == (0, 0, 1)
+    out = score_frame(pdf, grouped, 0.01)
+    assert out.anomaly_extremes.tolist() == [1, 2, 2]
+    assert out.anomaly_features.tolist()[0] == ["site_ids", "site_noface_ids"]  # both still named as reasons
 
 
 def scored(cards: DataFrame, model_scores: dict[str, float]) -> DataFrame:
