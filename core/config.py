@@ -180,6 +180,9 @@ class TuningConfig:
     # A candidate replaces the configured setting only when its backtest average precision beats
     # the configured one's in at least this share of paired bootstrap resamples.
     min_win_share: float = Field(default=0.9, gt=0.5, le=1.0)
+    # Fewer cards confirmed in the backtest's window than this: the configured setting, whatever
+    # the resamples say (they cannot show what a handful of confirmations leaves out).
+    min_confirmations: int = Field(default=30, ge=1)
     time_budget_minutes: float = Field(default=18.0, gt=0)  # bounds the backtest (jobs.backtest.run_within_budget)
     candidates: tuple[Candidate, ...] = ()
 

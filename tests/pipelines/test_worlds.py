@@ -57,7 +57,8 @@ def test_the_choice_is_as_good_as_each_fixed_setting(
     generate_world(tmp_path / "world", gen, RUN_DATE)
     cfg = load_config(local_dir=None, overrides=[
         f"run.input={tmp_path / 'world' / 'input'}", f"run.output={tmp_path / 'out'}", f"run.run_date={RUN_DATE}",
-        "spark.shuffle_partitions=2", "model.backtest.min_positives=3", "model.xgb.n_estimators=60",
+        "spark.shuffle_partitions=2", "model.backtest.min_positives=3", "model.tuning.min_confirmations=3",
+        "model.xgb.n_estimators=60",
         "features.enabled=[" + ", ".join(f"{{name: {g}}}" for g in CORE_GROUPS) + "]", *CORE_RULES,
         "model.tuning.candidates=[{name: labelled-only, negatives_per_positive: 0}, "
         "{name: pu-20, negatives_per_positive: 20}]",
