@@ -122,8 +122,10 @@ def score_frame(pdf: pd.DataFrame, tails: Tails, extreme_tail: float, top_k: int
 def _signals_beyond(beyond: np.ndarray, signals: Sequence[int]) -> np.ndarray:
     """Per row, how many distinct signals have at least one feature beyond the tail."""
     ids = np.asarray(signals)
-    return sum((beyond[:, ids == s].any(axis=1) for s in np.unique(ids)),
-               np.zeros(len(beyond), dtype=np.int64)).astype(np.int64)
+    out = np.zeros(len(beyond), dtype=np.int64)
+    for s in np.unique(ids):
+        out += beyond[:, ids == s].any(axis=1)
+    return out
 
 
 def add_anomaly(df: DataFrame, tails: Tails, extreme_tail: float) -> DataFrame:
