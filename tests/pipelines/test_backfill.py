@@ -31,6 +31,7 @@ from realname_guard.core.generator_config import GeneratorConfig
 from realname_guard.core.kinds import kinds
 from realname_guard.generator.world import generate_world
 from realname_guard.pipelines.backfill import backfill_dates, steps_for
+from tests.pipelines.core_features import CORE_OVERRIDES
 from tests.tracking_server import tracking_server
 
 pytestmark = pytest.mark.slow
@@ -51,6 +52,9 @@ OVERRIDES = [
     "model.views=null",
     "policy.tiers.medium=0.5",
     "policy.tiers.high=0.8",
+    # The core feature groups: which rows and labels each date sees is the same for every group
+    # (tests/features/test_catalogue_point_in_time.py), and five feature builds are the test's time.
+    *CORE_OVERRIDES,
 ]
 
 

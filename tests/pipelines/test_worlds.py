@@ -23,14 +23,10 @@ from realname_guard.jobs.backtest import build_snapshots, run_backtest, snapshot
 from realname_guard.jobs.context import open_context
 from realname_guard.jobs.evaluate import _ap
 from realname_guard.jobs.ingest import ingest
+from tests.pipelines.core_features import CORE_OVERRIDES
 
 RUN_DATE = dt.date(2026, 6, 30)
 WORLDS = Path(__file__).resolve().parents[2] / "conf" / "worlds"
-CORE_GROUPS = ("holder_identity", "holder_cards", "card_registration", "name_consistency", "reserved_phone",
-               "device_sharing", "sim_usage", "sim_colocation", "account_flows")
-# The rules whose inputs the core groups compute (the limit rules need registration_limits).
-CORE_RULES = ("policy.rules=[CONFIRMED_MISUSE, HOLDER_CONFIRMED, COMPLAINT, ID_STATUS_INVALID, RESERVED_PHONE_OTHER_ID]",
-              "policy.list_on_rules=[CONFIRMED_MISUSE, HOLDER_CONFIRMED]")
 NOISE = 0.1  # of average precision: what a 5,000-person world's ranking moves by between settings
 
 
@@ -59,7 +55,7 @@ def test_the_choice_is_as_good_as_each_fixed_setting(
         f"run.input={tmp_path / 'world' / 'input'}", f"run.output={tmp_path / 'out'}", f"run.run_date={RUN_DATE}",
         "spark.shuffle_partitions=2", "model.backtest.min_positives=3", "model.tuning.min_confirmations=3",
         "model.xgb.n_estimators=60",
-        "features.enabled=[" + ", ".join(f"{{name: {g}}}" for g in CORE_GROUPS) + "]", *CORE_RULES,
+        *CORE_OVERRIDES,
         "model.tuning.candidates=[{name: labelled-only, negatives_per_positive: 0}, "
         "{name: pu-20, negatives_per_positive: 20}]",
         # One snapshot (the backtest's start) and no naive baseline: the choice among settings is
