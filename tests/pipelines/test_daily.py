@@ -400,11 +400,10 @@ def test_a_challenger_trained_on_noise_is_refused_and_the_champion_keeps_scoring
     champion = str(client.get_model_version_by_alias(name, "champion").version)
     overrides = [f"run.input={e2e.world / 'input'}", f"run.output={e2e.out}", f"run.run_date={RUN_DATE}",
                  f"run.mlflow.tracking_uri={e2e.cfg.tracking_uri}", *OVERRIDES,
-                 # The configured setting alone, no baseline, one snapshot (the backtest's), one classifier
-                 # (the champion's views are scored on the same window all the same): the gate, not the
-                 # grid, the point-in-time ladder or the views, is under test.
+                 # The configured setting alone, no baseline, one snapshot (the backtest's): the gate, not
+                 # the grid or the point-in-time ladder, is under test.
                  "model.tuning.candidates=[]", "model.backtest.baseline_features=[]",
-                 "model.point_in_time.snapshot_days_back=[14]", "model.views=null"]
+                 "model.point_in_time.snapshot_days_back=[14]"]
     jobs = [{"steps": ["validate", "train"], "overrides": overrides, "noise_labels": True,
              "summary": str(tmp_path / "summary.json")}]
     (tmp_path / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
