@@ -133,21 +133,25 @@ def txn_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
     needs=("accounts", "transactions"),
     outputs={
         "txn_device_foreign_share": Output(
-            "Share of the account's device transactions made from a device none of the holder's other "
-            "accounts ever opened on or transacted from",
+            "Share of the account's device transactions made from a device other than the holder's own "
+            "(a device of this holder alone that opened or moved money for two or more of their accounts)",
             unit="share", zh="非本人常用设备交易占比",
-            description_zh="本账户带设备信息的交易中，所用设备从未被持证人其他账户用于开户或交易的交易占比"
-            "（非本人常用设备交易占比）",
+            description_zh="本账户带设备信息的交易中，不在持证人本人常用设备（仅本人使用、且用于其两个及以上账户开户或交易的设备）"
+            "上发生的交易占比（非本人常用设备交易占比）",
         ),
     },
 )
 def holder_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
-    """A sold or lent account is worked from the buyer's phone, not the holder's usual one.
+    """A sold or lent account is worked from the buyer's phone, not the holder's own.
 
-    The holder's usual devices are the devices of the holder's *other* accounts (opening device or
-    transaction device). Null when the account made no transaction with a device, or when no other
-    account of the holder has a known device (nothing to compare with). Read from
-    ``txn_device_pairs``: a device's share of the account's transactions is its transaction count.
+    The holder's own devices are the devices that opened or moved money for at least two of the
+    holder's accounts and for no other ID's. Both conditions matter: a holder with two accounts on
+    two devices has no device to call their own (each account would look foreign to the other,
+    the honest one included), and a card farmer's sold accounts share the buyer's device, which
+    also serves other IDs (it must not become the "usual" device that makes the holder's own
+    account look foreign). Null when the account made no transaction with a device, or when the
+    holder has no own device. Read from ``txn_device_pairs``: a device's share of the account's
+    transactions is its transaction count.
     """
     pairs = txn_device_pairs(t).where(F.col("id_hash").isNotNull())
     seen = pairs.select("id_hash", "device_id", "account_id").unionByName(
@@ -155,23 +159,25 @@ def holder_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
             "id_hash", F.col("open_device_id").alias("device_id"), "account_id"
         )
     ).distinct()
-    # Per holder and device: on how many of the holder's accounts it appears; per holder: how many
-    # accounts have any known device.
-    per_device = seen.groupBy("id_hash", "device_id").agg(F.count(F.lit(1)).alias("device_accounts"))
-    per_holder = seen.groupBy("id_hash").agg(F.count_distinct("account_id").alias("holder_device_accounts"))
-    tx = pairs.join(per_device, ["id_hash", "device_id"]).join(per_holder, "id_hash")
-    # This account counts in both: a device is foreign when it appears on no *other* account.
-    foreign = F.when(F.col("device_accounts") <= 1, F.col("txns")).otherwise(0)
+    # Per device: how many IDs used it; per holder and device: on how many of the holder's accounts.
+    device_ids = seen.groupBy("device_id").agg(F.count_distinct("id_hash").alias("device_ids"))
+    own = (
+        seen.groupBy("id_hash", "device_id")
+        .agg(F.count(F.lit(1)).alias("device_accounts"))
+        .join(device_ids, "device_id")
+        .where((F.col("device_accounts") >= 2) & (F.col("device_ids") == 1))
+        .select("id_hash", "device_id", F.lit(True).alias("own"))
+    )
+    holders = own.select("id_hash", F.lit(True).alias("has_own")).distinct()
+    tx = pairs.join(holders, "id_hash", "left").join(own, ["id_hash", "device_id"], "left")
+    foreign = F.when(F.col("own").isNull(), F.col("txns")).otherwise(0)
     return (
         tx.groupBy("ak", "account_id")
-        .agg(
-            (F.sum(foreign) / F.sum("txns")).alias("_share"),
-            F.max("holder_device_accounts").alias("_others"),
-        )
+        .agg((F.sum(foreign) / F.sum("txns")).alias("_share"), F.max("has_own").alias("_has_own"))
         .select(
             F.lit(ACCOUNT.name).alias("entity_type"),
             F.col("account_id").alias("entity_id"),
-            F.when(F.col("_others") >= 2, F.col("_share")).alias("txn_device_foreign_share"),
+            F.when(F.col("_has_own"), F.col("_share")).alias("txn_device_foreign_share"),
         )
     )
 

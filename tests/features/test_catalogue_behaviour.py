@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
@@ -73,29 +74,35 @@ def test_txn_devices(spark: SparkSession) -> None:
     assertDataFrameEqual(run_group(spark, "txn_devices"), expected)
 
 
-def test_holder_devices(spark: SparkSession) -> None:
+@pytest.mark.parametrize("own_phone", [False, True])
+def test_holder_devices(spark: SparkSession, own_phone: bool) -> None:
     from realname_guard.features.common import as_of_view
     from realname_guard.features.registry import registry
     from tests.features.catalogue_literal import CTX, extended_world
     from tests.features.literal import TXNS_DDL, ts
 
     t = extended_world(spark)
-    # B's second account, opened on B's phone dev1, now moves money from dev9 (twice) and dev1 (once).
-    extra = spark.createDataFrame(
-        [
-            ("t8", "acc-B2", ts(26, 1), Decimal("800"), "IN", "x8", "MOBILE", "dev9", "440106"),
-            ("t9", "acc-B2", ts(26, 2), Decimal("790"), "OUT", "x9", "MOBILE", "dev9", "440106"),
-            ("t10", "acc-B2", ts(26, 3), Decimal("5"), "OUT", "x10", "MOBILE", "dev1", "440106"),
-            ("t11", "acc-C1", ts(26, 3), Decimal("5"), "OUT", "x11", "MOBILE", "dev7", "320102"),
-        ],
-        TXNS_DDL,
-    )
-    t = t.with_(transactions=t.get("transactions").unionByName(extra))
+    # B's accounts were both opened on dev1, which also opened and moves money for D: dev1 is nobody's
+    # own. B2 now moves money from dev9 (twice) and dev1 (once); C's one account uses dev7.
+    rows = [
+        ("t8", "acc-B2", ts(26, 1), Decimal("800"), "IN", "x8", "MOBILE", "dev9", "440106"),
+        ("t9", "acc-B2", ts(26, 2), Decimal("790"), "OUT", "x9", "MOBILE", "dev9", "440106"),
+        ("t10", "acc-B2", ts(26, 3), Decimal("5"), "OUT", "x10", "MOBILE", "dev1", "440106"),
+        ("t11", "acc-C1", ts(26, 3), Decimal("5"), "OUT", "x11", "MOBILE", "dev7", "320102"),
+    ]
+    if own_phone:  # B's own phone dev5 moves money for both of B's accounts and for nobody else
+        rows += [
+            ("t12", "acc-B1", ts(27, 1), Decimal("6"), "OUT", "x12", "MOBILE", "dev5", "440106"),
+            ("t13", "acc-B2", ts(27, 2), Decimal("7"), "OUT", "x13", "MOBILE", "dev5", "440106"),
+        ]
+    t = t.with_(transactions=t.get("transactions").unionByName(spark.createDataFrame(rows, TXNS_DDL)))
     got = registry()["holder_devices"].fn(as_of_view(t, CTX), CTX)
     expected = spark.createDataFrame(
         [
-            ("ACCOUNT", "acc-B1", 0.0),  # dev1: also B2's opening device
-            ("ACCOUNT", "acc-B2", 2 / 3),  # dev9 is on no other account of B; dev1 is
+            # Without dev5, B has no device of their own: dev9 against dev1 says nothing about which of
+            # the two accounts is the odd one (both would look foreign to each other).
+            ("ACCOUNT", "acc-B1", 4 / 5 if own_phone else None),  # four on dev1 (D's too), one on dev5
+            ("ACCOUNT", "acc-B2", 3 / 4 if own_phone else None),  # dev9 twice, dev1 once, dev5 once
             ("ACCOUNT", "acc-C1", None),  # C's only account with a device: nothing to compare with
             ("ACCOUNT", "acc-D1", None),  # D's only account
         ],
