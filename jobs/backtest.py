@@ -145,6 +145,7 @@ class BacktestResult:
     baseline: CandidateResult | None
     chosen: CandidateResult | None  # None: nothing could be measured (too few confirmations)
     skipped: list[str]  # candidates left untried: over the time budget
+    why: str = ""  # why the chosen setting trains, in words (the report's and the log's)
 
     @property
     def beats_baseline(self) -> bool | None:
@@ -162,6 +163,7 @@ class BacktestResult:
             "candidates": [c.as_dict() for c in self.candidates],
             "baseline": self.baseline.as_dict() if self.baseline else None,
             "skipped": self.skipped,
+            "why": self.why,
         }
 
 
@@ -281,10 +283,14 @@ def run_backtest(
         r for r in results
         if not r.error and r.metrics.get("positives", 0) >= mcfg.backtest.min_positives
     ]
-    results, chosen = choose(measured, results, mcfg)
+    results, chosen, why = choose(measured, results, mcfg)
     if skipped:
         log.warning("backtest: time budget of %.0f min spent; not tried: %s", budget / 60, ", ".join(skipped))
-    result = BacktestResult(start, ctx.run_date, METRIC, results, baseline, chosen, skipped)
+    if chosen is None:
+        why = (f"nothing measured: fewer than {mcfg.backtest.min_positives} cards (model.backtest.min_positives) "
+               "confirmed in the window; the configured setting trains")
+    result = BacktestResult(start, ctx.run_date, METRIC, results, baseline, chosen, skipped, why)
+    log.info("backtest: %s", why)
     if chosen is None:
         log.warning("backtest: fewer than %d cards confirmed in (%s, %s]: nothing measured, the configured "
                     "model trains and the tiers stay at their fixed thresholds",
@@ -319,30 +325,40 @@ def run_within_budget(
 
 def choose(
     measured: list[CandidateResult], results: list[CandidateResult], cfg: ModelConfig
-) -> tuple[list[CandidateResult], CandidateResult | None]:
+) -> tuple[list[CandidateResult], CandidateResult | None, str]:
     """The configured setting unless another beats it in at least ``tuning.min_win_share`` of
     paired bootstrap resamples of the window's confirmations; then the best such by average
     precision. A handful of confirmations rarely settles anything: the default then stays, and
     below ``tuning.min_confirmations`` it stays whatever the resamples say (five cards, all of the
-    typology confirmed fastest, are resampled into a 100% win share as easily as into any other)."""
+    typology confirmed fastest, are resampled into a 100% win share as easily as into any other).
+    Also returns why, in words, for the report."""
     incumbent = next((r for r in measured if r.name == "configured"), None)
     if incumbent is None or incumbent.ranked is None:
         best = max(measured, key=lambda r: r.score("average_precision")) if measured else None
-        return results, best
+        return results, best, (f"{best.name}: the best measured setting (the configured one could not be measured)"
+                               if best else "")
     confirmed = int(incumbent.metrics.get("positives", 0))
     if confirmed < cfg.tuning.min_confirmations:
-        log.warning("backtest: %d cards confirmed in the window, fewer than model.tuning.min_confirmations (%d): "
-                    "the configured setting trains; the candidates are measured and reported, not chosen",
-                    confirmed, cfg.tuning.min_confirmations)
-        return results, incumbent
+        return results, incumbent, (
+            f"configured: {confirmed} cards confirmed in the window, fewer than "
+            f"model.tuning.min_confirmations ({cfg.tuning.min_confirmations}), too few to choose another "
+            "setting by; the other settings are measured and reported, not chosen")
     shares = {
         r.name: win_share(r.ranked, incumbent.ranked, seed=cfg.seed)
         for r in measured if r is not incumbent and r.ranked is not None
     }
     results = [dataclasses.replace(r, win_share=shares.get(r.name)) for r in results]
     eligible = [r for r in results if shares.get(r.name, 0.0) >= cfg.tuning.min_win_share]
-    chosen = max(eligible, key=lambda r: r.score("average_precision")) if eligible else incumbent
-    return results, next(r for r in results if r.name == chosen.name)
+    need = f"model.tuning.min_win_share {cfg.tuning.min_win_share:.0%}"
+    if not eligible:
+        closest = max(shares.items(), key=lambda kv: kv[1], default=None)
+        return results, incumbent, (
+            f"configured: no other setting beat it often enough ({need}"
+            + (f"; the closest, {closest[0]}, in {closest[1]:.0%} of resamples)" if closest else ")"))
+    chosen = max(eligible, key=lambda r: r.score("average_precision"))
+    return results, next(r for r in results if r.name == chosen.name), (
+        f"{chosen.name}: its average precision beat the configured setting's in {shares[chosen.name]:.0%} of "
+        f"paired bootstrap resamples of the {confirmed} confirmations ({need})")
 
 
 def chosen_config(cfg: ModelConfig, result: BacktestResult | None) -> ModelConfig:

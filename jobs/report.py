@@ -155,6 +155,7 @@ def _backtest_section(bt: dict[str, Any]) -> list[str]:
         f"top of the ranking. A setting replaces the configured one only when its average precision beats it in "
         "most paired bootstrap resamples of the confirmations (win share); chosen: "
         f"**{bt['chosen'] or 'none (too few confirmations)'}**."
+        + (f" Why: {bt['why']}." if bt.get("why") else "")
     )
     rows = []
     for c in [*bt["candidates"], *([bt["baseline"]] if bt.get("baseline") else [])]:

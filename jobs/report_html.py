@@ -182,7 +182,8 @@ def _backtest(bt: dict[str, Any]) -> list[str]:
     out = ["<h2>Backtest (out of time)</h2>",
            f"<p>Each setting was trained on what was known on {html.escape(bt['start'])} and is measured on the cards "
            f"first confirmed in ({html.escape(bt['start'])}, {html.escape(bt['end'])}]: none of them was in its "
-           f"training. Chosen: <b>{html.escape(str(bt['chosen']))}</b>.</p>",
+           f"training. Chosen: <b>{html.escape(str(bt['chosen']))}</b>."
+           + (f" Why: {html.escape(bt['why'])}." if bt.get("why") else "") + "</p>",
            _table(["setting", "confirmed", "avg precision", "ROC-AUC", "recall @ 90% precision",
                    "list precision (est.)", "list recall", "win share", "note"], rows)]
     if names:

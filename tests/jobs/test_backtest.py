@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from realname_guard.jobs.backtest import CandidateResult, run_within_budget
+from realname_guard.config import load_config
+from realname_guard.jobs.backtest import CandidateResult, choose, run_within_budget
+from realname_guard.models.backtest import Ranked
 
 
 class FakeClock:
@@ -46,3 +48,39 @@ def test_a_generous_budget_runs_everything_in_order() -> None:
     clock = FakeClock()
     done, skipped = run_within_budget(_jobs(clock, [5, 7, 9, 11]), 3600, clock=clock)
     assert [r.name for r in done] == ["c0", "c1", "c2", "c3"] and skipped == []
+
+
+def _ranked(bins: list[int], negatives_at_or_above: list[int]) -> Ranked:
+    return Ranked({("SIM", f"s{i}"): b for i, b in enumerate(bins)}, negatives_at_or_above)
+
+
+def _measured(challenger_bins: list[int]) -> list[CandidateResult]:
+    """The configured setting puts every confirmation in bin 1 (below 9 of 10 negatives); the
+    challenger puts its confirmations where it is told (bin 3: above every negative)."""
+    neg = [10, 10, 1, 0]
+    n = len(challenger_bins)
+    return [
+        CandidateResult("configured", {}, {"positives": float(n), "average_precision": 0.1},
+                        ranked=_ranked([1] * n, neg)),
+        CandidateResult("pu-2", {}, {"positives": float(n), "average_precision": 0.9},
+                        ranked=_ranked(challenger_bins, neg)),
+    ]
+
+
+def test_the_choice_says_why_in_words() -> None:
+    cfg = load_config(overrides=["model.tuning.min_confirmations=30"], local_dir=None).model
+    # Ten confirmations: the challenger wins every resample, and still does not choose.
+    measured = _measured([3] * 10)
+    _, chosen, why = choose(measured, measured, cfg)
+    assert chosen is not None and chosen.name == "configured"
+    assert why.startswith("configured: 10 cards confirmed") and "min_confirmations (30)" in why
+    # Forty: it wins every resample and is chosen, and the report can say so.
+    measured = _measured([3] * 40)
+    results, chosen, why = choose(measured, measured, cfg)
+    assert chosen is not None and chosen.name == "pu-2" and chosen.win_share == 1.0
+    assert why.startswith("pu-2: its average precision beat the configured setting's in 100% of")
+    # Forty where it ranks no better: the configured setting stays, with the closest challenger named.
+    measured = _measured([1] * 40)
+    _, chosen, why = choose(measured, measured, cfg)
+    assert chosen is not None and chosen.name == "configured"
+    assert "the closest, pu-2, in 0% of resamples" in why

@@ -49,6 +49,7 @@ def test_quality_backtest_and_warning_against_the_baseline() -> None:
                          "reasons": {"label: not in {0, 1}": 50}, "extra_columns": ["note"]}}
     backtest = {
         "start": "2026-06-16", "end": "2026-06-30", "chosen": "configured", "beats_baseline": False,
+        "why": "configured: 12 cards confirmed in the window, fewer than model.tuning.min_confirmations (30)",
         "candidates": [{"name": "configured", "metrics": {"positives": 40.0, "average_precision": 0.5},
                         "lists": {}, "win_share": None}],
         "baseline": {"name": "naive-baseline", "metrics": {"positives": 40.0, "average_precision": 0.7},
@@ -58,4 +59,5 @@ def test_quality_backtest_and_warning_against_the_baseline() -> None:
     assert "| labels | parquet | 200 | 150 | 50 | 25.00% |" in text
     assert "- 50 rows: label: not in {0, 1}" in text and "extra columns ignored: note" in text
     assert "## Backtest (out of time)" in text and "| configured ← chosen | 40.000 | 0.500 |" in text
+    assert "chosen: **configured**. Why: configured: 12 cards confirmed in the window" in text
     assert "**Warning:** the chosen setting does not beat the naive baseline" in text
