@@ -90,17 +90,12 @@ def check_views(cfg: Config) -> Iterator[tuple[str, str]]:
                 "reads: add the family to a view")
 
 
-def check_monotone(cfg: Config) -> Iterator[tuple[str, str]]:
-    """Every input named in ``model.monotone_increasing`` and ``policy.anomaly.features`` is an output of
-    some feature group, and every one of ``policy.anomaly.same_signal`` is one of the latter."""
+def check_feature_names(cfg: Config) -> Iterator[tuple[str, str]]:
+    """Every input named in ``model.monotone_increasing`` and ``policy.anomaly.features`` is an output
+    of some feature group."""
     outputs = {o for fdef in features.registry().values() for o in fdef.outputs}
     named = [(f"model.monotone_increasing[{i}]", n) for i, n in enumerate(cfg.model.monotone_increasing)]
     named += [(f"policy.anomaly.features[{i}]", n) for i, n in enumerate(cfg.policy.anomaly.features)]
-    anomaly = set(cfg.policy.anomaly.features)
-    for i, group in enumerate(cfg.policy.anomaly.same_signal):
-        for j, name in enumerate(group):
-            if name not in anomaly:
-                yield f"policy.anomaly.same_signal[{i}][{j}]", f"{name!r} is not one of policy.anomaly.features"
     for where, name in named:
         if name not in outputs:
             close = difflib.get_close_matches(name, sorted(outputs), n=3)
@@ -108,7 +103,20 @@ def check_monotone(cfg: Config) -> Iterator[tuple[str, str]]:
             yield where, f"unknown feature output {name!r}{hint}"
 
 
-CHECKS: tuple[ConfigCheck, ...] = (check_features, check_rules, check_views, check_monotone)
+def check_anomaly(cfg: Config) -> Iterator[tuple[str, str]]:
+    """Every name in ``policy.anomaly.same_signal`` is one of ``policy.anomaly.features``, in one group."""
+    anomaly = set(cfg.policy.anomaly.features)
+    seen: dict[str, int] = {}
+    for i, group in enumerate(cfg.policy.anomaly.same_signal):
+        for j, name in enumerate(group):
+            if name not in anomaly:
+                yield f"policy.anomaly.same_signal[{i}][{j}]", f"{name!r} is not one of policy.anomaly.features"
+            elif seen.setdefault(name, i) != i:
+                yield f"policy.anomaly.same_signal[{i}][{j}]", f"{name!r} is already in same_signal[{seen[name]}]"
+
+
+CHECKS: tuple[ConfigCheck, ...] = (check_features, check_rules, check_views, check_feature_names,
+                                   check_anomaly)
 
 
 def load_config(

@@ -69,3 +69,17 @@ def test_a_key_nothing_reads_is_not_a_key() -> None:
         load_config(local_dir=None, overrides=[
             "features.enabled=[{name: holder_identity}, {name: holder_cards}, {name: card_registration}, "
             "{name: reserved_phone}, {name: registration_limits, params: {total_limit: 8}}]"])
+
+
+def test_anomaly_signal_groups_name_anomaly_features_once() -> None:
+    with pytest.raises(ConfigError, match=r"policy.anomaly.same_signal\[0\]\[1\]: 'holder_age' is not one of "
+                                          r"policy.anomaly.features"):
+        load_config(local_dir=None, overrides=["policy.anomaly.same_signal=[[imei_max_ids, holder_age]]"])
+    with pytest.raises(ConfigError, match=r"policy.anomaly.same_signal\[1\]\[0\]: 'imei_max_ids' is already in "
+                                          r"same_signal\[0\]"):
+        load_config(local_dir=None, overrides=[
+            "policy.anomaly.same_signal=[[imei_max_ids, imei_max_sims], [imei_max_ids, open_device_ids]]"])
+    with pytest.raises(ConfigError, match=r"policy.anomaly.features\[0\]: unknown feature output 'imei_max_id'; "
+                                          r"did you mean imei_max_ids"):
+        load_config(local_dir=None, overrides=["policy.anomaly.features=[imei_max_id]",
+                                               "policy.anomaly.same_signal=[]"])
