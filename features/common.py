@@ -18,26 +18,28 @@ from realname_guard.features.registry import FeatureContext
 _LONG_AGO = dt.datetime(1900, 1, 1)  # closing time of a card closed with no time given
 
 DAY_WORD_BITS = 64  # days per bit-set word: one bit per day of the activity window
-# Usage counters of ``sim_cells``: its column name and the activity column it sums. Every one is a
-# whole number: data volume (megabytes, a double in the contract) is summed in whole kilobytes,
-# ``data_kb``. A sum of doubles depends on the order a shuffle delivers its rows, and the last bits
-# of a value on a split's threshold moved cards between the lists of two runs of one date (local
-# mode against a cluster, 1M persons); a sum of longs does not.
-CELL_SUMS: dict[str, str] = {
-    "calls_out": "calls_out",
-    "calls_in": "calls_in",
-    "call_secs": "call_out_seconds",
-    "callees": "distinct_callees",
-    "sms_out": "sms_out",
-    "data_kb": "data_mb",
-}
 KB_PER_MB = 1000  # decimal kilobytes: 0.1 MB is 100 kB exactly
+# Usage counters of ``sim_cells``: its column name, the activity column it sums, and the unit the
+# sum is kept in (units of that column per one). Every one is a whole number: data volume
+# (megabytes, a double in the contract) is summed in whole kilobytes, ``data_kb``. A sum of doubles
+# depends on the order a shuffle delivers its rows, and the last bits of a value on a split's
+# threshold moved cards between the lists of two runs of one date (local mode against a cluster,
+# 1M persons); a sum of longs does not.
+CELL_SUMS: dict[str, tuple[str, int]] = {
+    "calls_out": ("calls_out", 1),
+    "calls_in": ("calls_in", 1),
+    "call_secs": ("call_out_seconds", 1),
+    "callees": ("distinct_callees", 1),
+    "sms_out": ("sms_out", 1),
+    "data_kb": ("data_mb", KB_PER_MB),
+}
 
 
 def cell_sum_source(name: str) -> Column:
-    """What ``sim_cells`` sums into `name`: the activity column, data volume in whole kilobytes."""
-    src = F.col(CELL_SUMS[name])
-    return F.round(src * KB_PER_MB).cast("long") if name == "data_kb" else src
+    """What ``sim_cells`` sums into `name`: the activity column in whole units of its counter."""
+    column, per_unit = CELL_SUMS[name]
+    src = F.col(column)
+    return src if per_unit == 1 else F.round(src * per_unit).cast("long")
 
 
 def as_of_view(t: Tables, ctx: FeatureContext) -> Tables:
