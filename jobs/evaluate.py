@@ -13,6 +13,8 @@ from pyspark.ml.evaluation import BinaryClassificationEvaluator
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from realname_guard.core.contract import by_alias
+from realname_guard.core.identity import normalise_id
 from realname_guard.core.io import Fs
 from realname_guard.core.kinds import kinds
 from realname_guard.models.evaluate import average_precision, pr_curve
@@ -26,13 +28,25 @@ def _ap(frame: DataFrame) -> float | None:
     return round(average_precision(points), 4)
 
 
-def new_finds(joined: DataFrame, labels: DataFrame) -> dict[str, Any]:
+def new_finds(joined: DataFrame, labels: DataFrame, holders: DataFrame | None = None) -> dict[str, Any]:
     """What a risk team wants of the job: the cards nobody had labelled, per card kind.
 
-    Average precision of the scores, precision and recall of the lists, and per typology the
-    average precision of its cards against every honest unlabelled card of that kind.
+    A card is labelled when it has a label of its own or its holder has one (a PERSON label,
+    matched through `holders`: entity_type, entity_id, id_number): a holder's label trains the
+    model on every card of theirs (``model.person_labels_apply_to_cards``) and lists them
+    (``HOLDER_CONFIRMED``), so none of them is a find. Average precision of the scores, precision
+    and recall of the lists, and per typology the average precision of its cards against every
+    honest unlabelled card of that kind.
     """
-    labelled = labels.select("entity_type", "entity_id").distinct()
+    labelled = labels.where(F.col("entity_type") != "PERSON").select("entity_type", "entity_id")
+    if holders is not None:
+        persons = labels.where(F.col("entity_type") == "PERSON").select(normalise_id(F.col("entity_id")).alias("_id"))
+        labelled = labelled.unionByName(
+            holders.join(persons, normalise_id(F.col("id_number")) == F.col("_id"), "left_semi").select(
+                "entity_type", "entity_id"
+            )
+        )
+    labelled = labelled.distinct()
     fresh = joined.join(labelled, ["entity_type", "entity_id"], "left_anti").withColumn(
         "label", F.col("is_misuse").cast("int")
     ).cache()
@@ -60,6 +74,19 @@ def new_finds(joined: DataFrame, labels: DataFrame) -> dict[str, Any]:
         }
     fresh.unpersist()
     return out
+
+
+def _holders(spark: SparkSession, fs: Fs, inputs: str) -> DataFrame | None:
+    """(entity_type, entity_id, id_number) of every card in the world's registrations, or None."""
+    tables = {kind: by_alias(kind.table).name for kind in kinds()}  # sims -> sim_registrations
+    parts = [
+        spark.read.parquet(f"{inputs}/{table}").select(
+            F.lit(kind.name).alias("entity_type"), F.col(kind.key).alias("entity_id"), "id_number"
+        )
+        for kind, table in tables.items()
+        if fs.exists(f"{inputs}/{table}")
+    ]
+    return reduce(DataFrame.unionByName, parts) if parts else None
 
 
 def evaluate_run(
@@ -104,10 +131,11 @@ def evaluate_run(
         rawPredictionCol="score", labelCol="label", metricName="areaUnderPR"
     ).evaluate(joined.select("score", F.col("is_misuse").cast("double").alias("label")))
     listed, true_listed, misuse = int(totals["listed"] or 0), int(totals["true_listed"] or 0), int(totals["misuse"])
-    labels_path = labels_path or f"{truth.rstrip('/')}/../input/labels"
-    labels = spark.read.parquet(labels_path)
+    inputs = f"{truth.rstrip('/')}/../input"
+    labels = spark.read.parquet(labels_path or f"{inputs}/labels")
+    holders = _holders(spark, Fs(spark, inputs), inputs)
     return {
-        "new_finds": new_finds(joined, labels),
+        "new_finds": new_finds(joined, labels, holders),
         "run_date": run_date,
         "cards": int(totals["cards"]),
         "misused_cards": misuse,
