@@ -47,7 +47,7 @@ TYPOLOGY_SIGNALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("SIM-box farm (猫池: strangers' SIMs in a few devices)", "devices, usage",
      ("imei_max_ids", "imei_max_sims", "callees_per_day", "call_out_in_ratio", "sms_out_per_day")),
     ("cards used from abroad (cross-border gangs)", "usage, devices",
-     ("days_abroad", "border_roaming_days_after_reg", "txn_abroad_share", "txn_device_foreign_share")),
+     ("days_abroad", "border_roaming_days_after_reg", "txn_abroad_share", "txn_device_not_own_share")),
     ("rented accounts and SIMs (students, 出租出借)", "money flows, devices",
      ("passthrough_share", "open_device_accounts", "txn_device_max_ids", "reserved_phone_other_id")),
 )

@@ -132,7 +132,7 @@ def txn_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
     level="card",
     needs=("accounts", "transactions"),
     outputs={
-        "txn_device_foreign_share": Output(
+        "txn_device_not_own_share": Output(
             "Share of the account's device transactions made from a device other than the holder's own "
             "(a device of this holder alone that opened or moved money for two or more of their accounts)",
             unit="share", zh="非本人常用设备交易占比",
@@ -151,11 +151,12 @@ def holder_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
     also serves other IDs (it must not become the "usual" device that makes the holder's own
     account look foreign). Null when the account made no transaction with a device, or when the
     holder has no own device. Read from ``txn_device_pairs``: a device's share of the account's
-    transactions is its transaction count.
+    transactions is its transaction count. (Named ``txn_device_foreign_share`` while it compared with
+    any device of the holder's other accounts: a model trained on that meaning finds it missing.)
     """
     pairs = txn_device_pairs(t).where(F.col("id_hash").isNotNull())
     seen = pairs.select("id_hash", "device_id", "account_id").unionByName(
-        t.accounts.where(F.col("open_device_id").isNotNull()).select(
+        t.accounts.where(F.col("open_device_id").isNotNull() & F.col("id_hash").isNotNull()).select(
             "id_hash", F.col("open_device_id").alias("device_id"), "account_id"
         )
     ).distinct()
@@ -177,7 +178,7 @@ def holder_devices(t: Tables, ctx: FeatureContext) -> DataFrame:
         .select(
             F.lit(ACCOUNT.name).alias("entity_type"),
             F.col("account_id").alias("entity_id"),
-            F.when(F.col("_has_own"), F.col("_share")).alias("txn_device_foreign_share"),
+            F.when(F.col("_has_own"), F.col("_share")).alias("txn_device_not_own_share"),
         )
     )
 

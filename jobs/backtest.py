@@ -286,11 +286,15 @@ def run_backtest(
     results, chosen, why = choose(measured, results, mcfg)
     if skipped:
         log.warning("backtest: time budget of %.0f min spent; not tried: %s", budget / 60, ", ".join(skipped))
+    failed = [r.name for r in results if r.error]
     if chosen is None:
         why = (f"nothing measured: fewer than {mcfg.backtest.min_positives} cards (model.backtest.min_positives) "
-               "confirmed in the window; the configured setting trains")
+               "confirmed in the window" if len(failed) < len(results) else
+               "nothing measured: every setting failed (" + ", ".join(failed) + "; the report's notes say how)")
+        why += "; the configured setting trains"
     result = BacktestResult(start, ctx.run_date, METRIC, results, baseline, chosen, skipped, why)
-    log.info("backtest: %s", why)
+    # Kept for want of evidence (too few confirmations, or nothing measured): a warning, as before.
+    log.log(logging.WARNING if chosen is None or "fewer than" in why else logging.INFO, "backtest: %s", why)
     if chosen is None:
         log.warning("backtest: fewer than %d cards confirmed in (%s, %s]: nothing measured, the configured "
                     "model trains and the tiers stay at their fixed thresholds",

@@ -132,7 +132,12 @@ def evaluate_run(
     ).evaluate(joined.select("score", F.col("is_misuse").cast("double").alias("label")))
     listed, true_listed, misuse = int(totals["listed"] or 0), int(totals["true_listed"] or 0), int(totals["misuse"])
     inputs = f"{truth.rstrip('/')}/../input"
-    labels = spark.read.parquet(labels_path or f"{inputs}/labels")
+    # The labels the run could know, as the job reads them: by the end of the run date, trimmed.
+    labels = (
+        spark.read.parquet(labels_path or f"{inputs}/labels")
+        .where(F.to_date("label_time") <= F.lit(run_date).cast("date"))
+        .select(F.trim("entity_type").alias("entity_type"), F.trim("entity_id").alias("entity_id"))
+    )
     holders = _holders(spark, Fs(spark, inputs), inputs)
     return {
         "new_finds": new_finds(joined, labels, holders),

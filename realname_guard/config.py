@@ -111,8 +111,10 @@ def check_anomaly(cfg: Config) -> Iterator[tuple[str, str]]:
         for j, name in enumerate(group):
             if name not in anomaly:
                 yield f"policy.anomaly.same_signal[{i}][{j}]", f"{name!r} is not one of policy.anomaly.features"
-            elif seen.setdefault(name, i) != i:
+            elif name in seen:
                 yield f"policy.anomaly.same_signal[{i}][{j}]", f"{name!r} is already in same_signal[{seen[name]}]"
+            else:
+                seen[name] = i
 
 
 CHECKS: tuple[ConfigCheck, ...] = (check_features, check_rules, check_views, check_feature_names,

@@ -79,6 +79,9 @@ def test_anomaly_signal_groups_name_anomaly_features_once() -> None:
                                           r"same_signal\[0\]"):
         load_config(local_dir=None, overrides=[
             "policy.anomaly.same_signal=[[imei_max_ids, imei_max_sims], [imei_max_ids, open_device_ids]]"])
+    with pytest.raises(ConfigError, match=r"policy.anomaly.same_signal\[0\]\[1\]: 'imei_max_ids' is already in "
+                                          r"same_signal\[0\]"):
+        load_config(local_dir=None, overrides=["policy.anomaly.same_signal=[[imei_max_ids, imei_max_ids]]"])
     with pytest.raises(ConfigError, match=r"policy.anomaly.features\[0\]: unknown feature output 'imei_max_id'; "
                                           r"did you mean imei_max_ids"):
         load_config(local_dir=None, overrides=["policy.anomaly.features=[imei_max_id]",

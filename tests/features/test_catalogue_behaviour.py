@@ -103,9 +103,9 @@ def test_holder_devices(spark: SparkSession, own_phone: bool) -> None:
             # the two accounts is the odd one (both would look foreign to each other).
             ("ACCOUNT", "acc-B1", 4 / 5 if own_phone else None),  # four on dev1 (D's too), one on dev5
             ("ACCOUNT", "acc-B2", 3 / 4 if own_phone else None),  # dev9 twice, dev1 once, dev5 once
-            ("ACCOUNT", "acc-C1", None),  # C's only account with a device: nothing to compare with
-            ("ACCOUNT", "acc-D1", None),  # D's only account
+            ("ACCOUNT", "acc-C1", None),  # C has one account: no device on two of C's accounts
+            ("ACCOUNT", "acc-D1", None),  # D has one account, on dev1, which B uses too
         ],
-        "entity_type STRING, entity_id STRING, txn_device_foreign_share DOUBLE",
+        "entity_type STRING, entity_id STRING, txn_device_not_own_share DOUBLE",
     )
     assertDataFrameEqual(got, expected)
