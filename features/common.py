@@ -20,11 +20,11 @@ _LONG_AGO = dt.datetime(1900, 1, 1)  # closing time of a card closed with no tim
 DAY_WORD_BITS = 64  # days per bit-set word: one bit per day of the activity window
 KB_PER_MB = 1000  # decimal kilobytes: 0.1 MB is 100 kB exactly
 # Usage counters of ``sim_cells``: its column name, the activity column it sums, and how many of
-# the sum's units make one of the column's (1 for counts; kB per MB for data). Every one is a whole number: data volume
-# (megabytes, a double in the contract) is summed in whole kilobytes, ``data_kb``. A sum of doubles
-# depends on the order a shuffle delivers its rows, and the last bits of a value on a split's
-# threshold moved cards between the lists of two runs of one date (local mode against a cluster,
-# 1M persons); a sum of longs does not.
+# the sum's units make one of the column's (1 for counts; kB per MB for data). Every one is a whole
+# number: data volume (megabytes, a double in the contract) is summed in whole kilobytes,
+# ``data_kb``. A sum of doubles depends on the order a shuffle delivers its rows, and the last bits
+# of a value on a split's threshold moved cards between the lists of two runs of one date (local
+# mode against a cluster, 1M persons); a sum of longs does not.
 CELL_SUMS: dict[str, tuple[str, int]] = {
     "calls_out": ("calls_out", 1),
     "calls_in": ("calls_in", 1),

@@ -286,20 +286,11 @@ def run_backtest(
     results, chosen, why = choose(measured, results, mcfg)
     if skipped:
         log.warning("backtest: time budget of %.0f min spent; not tried: %s", budget / 60, ", ".join(skipped))
-    failed = [r.name for r in results if r.error]
-    if chosen is None:
-        why = (f"nothing measured: fewer than {mcfg.backtest.min_positives} cards (model.backtest.min_positives) "
-               "confirmed in the window" if len(failed) < len(results) else
-               "nothing measured: every setting failed (" + ", ".join(failed) + "; the report's notes say how)")
-        why += "; the configured setting trains"
     result = BacktestResult(start, ctx.run_date, METRIC, results, baseline, chosen, skipped, why)
-    # Kept for want of evidence (too few confirmations, or nothing measured): a warning, as before.
-    log.log(logging.WARNING if chosen is None or "fewer than" in why else logging.INFO, "backtest: %s", why)
-    if chosen is None:
-        log.warning("backtest: fewer than %d cards confirmed in (%s, %s]: nothing measured, the configured "
-                    "model trains and the tiers stay at their fixed thresholds",
-                    mcfg.backtest.min_positives, start, ctx.run_date)
-    elif result.beats_baseline is False:
+    # Kept for want of evidence (nothing measured, or too few confirmations to choose by): a warning.
+    for_want = chosen is None or chosen.metrics.get("positives", 0) < mcfg.tuning.min_confirmations
+    log.log(logging.WARNING if for_want else logging.INFO, "backtest (%s, %s]: %s", start, ctx.run_date, why)
+    if chosen is not None and result.beats_baseline is False:
         log.warning("backtest: the chosen setting %s does not beat the naive baseline (%s %.4f < %.4f)",
                     chosen.name, METRIC, chosen.score(METRIC),
                     baseline.score(METRIC) if baseline else math.nan)
@@ -336,11 +327,18 @@ def choose(
     below ``tuning.min_confirmations`` it stays whatever the resamples say (five cards, all of the
     typology confirmed fastest, are resampled into a 100% win share as easily as into any other).
     Also returns why, in words, for the report."""
+    if not measured:
+        failed = [r.name for r in results if r.error]
+        return results, None, (
+            "nothing measured: " + (f"every setting failed ({', '.join(failed)}; the report's notes say how)"
+                                    if failed and len(failed) == len(results) else
+                                    f"fewer than {cfg.backtest.min_positives} cards (model.backtest.min_positives) "
+                                    "confirmed in the window")
+            + "; the configured setting trains and the tiers stay at their fixed thresholds")
     incumbent = next((r for r in measured if r.name == "configured"), None)
     if incumbent is None or incumbent.ranked is None:
-        best = max(measured, key=lambda r: r.score("average_precision")) if measured else None
-        return results, best, (f"{best.name}: the best measured setting (the configured one could not be measured)"
-                               if best else "")
+        best = max(measured, key=lambda r: r.score("average_precision"))
+        return results, best, f"{best.name}: the best measured setting (the configured one could not be measured)"
     confirmed = int(incumbent.metrics.get("positives", 0))
     if confirmed < cfg.tuning.min_confirmations:
         return results, incumbent, (

@@ -84,3 +84,10 @@ def test_the_choice_says_why_in_words() -> None:
     _, chosen, why = choose(measured, measured, cfg)
     assert chosen is not None and chosen.name == "configured"
     assert "the closest, pu-2, in 0% of resamples" in why
+    # Nothing measured: a setting that failed is named; too few confirmations say so.
+    failed = [CandidateResult("configured", {}, {}, error="boom")]
+    assert choose([], failed, cfg)[1:] == (None, "nothing measured: every setting failed (configured; the report's "
+                                           "notes say how); the configured setting trains and the tiers stay at "
+                                           "their fixed thresholds")
+    _, chosen, why = choose([], [CandidateResult("configured", {}, {"positives": 2.0})], cfg)
+    assert chosen is None and why.startswith("nothing measured: fewer than 5 cards (model.backtest.min_positives)")
