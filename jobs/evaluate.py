@@ -33,7 +33,7 @@ def new_finds(joined: DataFrame, labels: DataFrame, holders: DataFrame | None = 
 
     A card is labelled when it has a label of its own or its holder has one (a PERSON label,
     matched through `holders`: entity_type, entity_id, id_number): a holder's label trains the
-    model on every card of theirs (``model.person_labels_apply_to_cards``) and lists them
+    model on their cards (``model.person_labels_apply_to_cards``) and lists every one of them
     (``HOLDER_CONFIRMED``), so none of them is a find. Average precision of the scores, precision
     and recall of the lists, and per typology the average precision of its cards against every
     honest unlabelled card of that kind.

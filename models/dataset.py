@@ -101,6 +101,43 @@ def _stacked(snapshots: Snapshots, cols: list[str]) -> DataFrame:
     return reduce(DataFrame.unionByName, frames)
 
 
+def _with_person_labels(
+    joined: DataFrame, latest: DataFrame, window_days: int | None
+) -> tuple[DataFrame, Column, Column, Column]:
+    """`joined` (a card's keys, ``_opened``, its own ``_card_label``/``_card_time``) with its holder's
+    PERSON label, and the card's resolved label, label time and whether it is held out of training.
+
+    A card's own label wins. A PERSON label 1 applies to the holder's cards opened within
+    `window_days` of a card of theirs with an own label 1 (a card of unknown opening time too); the
+    holder's other cards are held out (neither a positive nor a sampled negative): the label says the
+    holder misused cards, not that their own phone of years before was sold. A holder with no such
+    card, a PERSON label 0, or `window_days` None: every card of theirs.
+    """
+    person_labels = latest.where(F.col("entity_type") == "PERSON").select(
+        F.col("entity_id").alias("id_hash"),
+        F.col("label").alias("_person_label"),
+        F.col("label_time").alias("_person_time"),
+    )
+    joined = joined.join(person_labels, "id_hash", "left")
+    applies = F.lit(True)
+    if window_days is not None:
+        spree = (
+            joined.where((F.col("_card_label") == 1) & F.col("id_hash").isNotNull())
+            .groupBy("id_hash")
+            .agg(F.min("_opened").alias("_spree_from"), F.max("_opened").alias("_spree_to"))
+        )
+        joined = joined.join(spree, "id_hash", "left")
+        window = F.make_dt_interval(F.lit(window_days))
+        inside = (F.col("_opened") >= F.col("_spree_from") - window) & (F.col("_opened") <= F.col("_spree_to") + window)
+        applies = (F.col("_person_label") != 1) | F.coalesce(inside, F.lit(True))
+    own = F.col("_card_label").isNotNull()
+    person = F.col("_person_label").isNotNull() & applies
+    label = F.when(own, F.col("_card_label")).when(person, F.col("_person_label"))
+    label_time = F.when(own, F.col("_card_time")).when(person, F.col("_person_time"))
+    held_out = ~own & F.col("_person_label").isNotNull() & ~applies
+    return joined, label, label_time, held_out
+
+
 def build_training_set(
     features: DataFrame | Snapshots, labels: DataFrame, as_of: dt.date, cfg: ModelConfig
 ) -> DataFrame:
@@ -113,7 +150,9 @@ def build_training_set(
     in proportion to the positives placed there, so no class is told apart by its snapshot. One
     frame is one snapshot dated `as_of`: every label falls back to it (``older_labels='oldest'``).
 
-    A card's own label beats a label on its holder (PERSON, keyed by id_hash). Labelled rows whose
+    A card's own label beats a label on its holder (PERSON, keyed by id_hash), which reaches every
+    card of theirs or, with ``cfg.person_label_window_days``, those of the confirmed spree
+    (``_with_person_labels``). Labelled rows whose
     label_time is in the latest ``cfg.validation_fraction`` form the validation part; sampled
     negatives are split by a seeded hash in the same proportion. Raises InsufficientLabelsError
     when there are fewer than ``cfg.min_positives`` positives or a part has none.
@@ -137,22 +176,21 @@ def build_training_set(
     for c in ("closed", "restricted"):
         if c in newest.columns:
             untouched = untouched & ~F.coalesce(F.col(c), F.lit(False))
-    keys = newest.select("entity_type", "entity_id", "id_hash", untouched.alias("_untouched"))
+    opened = F.col("opened_at") if "opened_at" in newest.columns else F.lit(None).cast("timestamp")
+    keys = newest.select("entity_type", "entity_id", "id_hash", untouched.alias("_untouched"), opened.alias("_opened"))
     joined = keys.join(card_labels, ["entity_type", "entity_id"], "left")
+    held_out = F.lit(False)
     if cfg.person_labels_apply_to_cards:
-        person_labels = latest.where(F.col("entity_type") == "PERSON").select(
-            F.col("entity_id").alias("id_hash"),
-            F.col("label").alias("_person_label"),
-            F.col("label_time").alias("_person_time"),
-        )
-        joined = joined.join(person_labels, "id_hash", "left")
-        own = F.col("_card_label").isNotNull()
-        label = F.when(own, F.col("_card_label")).otherwise(F.col("_person_label"))
-        label_time = F.when(own, F.col("_card_time")).otherwise(F.col("_person_time"))
+        joined, label, label_time, held_out = _with_person_labels(joined, latest, cfg.person_label_window_days)
     else:
         label, label_time = F.col("_card_label"), F.col("_card_time")
     resolved = joined.select(
-        "entity_type", "entity_id", "_untouched", label.alias("label"), label_time.alias("_label_time")
+        "entity_type",
+        "entity_id",
+        "_untouched",
+        label.alias("label"),
+        label_time.alias("_label_time"),
+        held_out.alias("_held_out"),
     )
     stacked = _stacked(snaps, feature_cols)
 
@@ -202,7 +240,7 @@ def build_training_set(
 
     out_cols = [*feature_cols, "label", "is_validation", "entity_type", "entity_id"]
     result = split.select(*out_cols)
-    unlabelled = resolved.where(F.col("label").isNull()).select("entity_type", "entity_id")
+    unlabelled = resolved.where(F.col("label").isNull() & ~F.col("_held_out")).select("entity_type", "entity_id")
     rates = negative_rates({r["_snap"]: int(r["positives"] or 0) for r in per_snapshot}, positives, unlabelled, cfg)
     draws = [
         stacked.where(F.col("_snap") == F.lit(day))

@@ -211,6 +211,7 @@ def _model_params(model: SparkXGBClassifierModel, cfg: ModelConfig) -> dict[str,
         negatives_per_positive=cfg.negatives_per_positive,
         class_weight=cfg.class_weight,
         person_labels_apply_to_cards=cfg.person_labels_apply_to_cards,
+        person_label_window_days=cfg.person_label_window_days,
         num_workers=model.getOrDefault(model.num_workers),
         scale_pos_weight=model.getOrDefault(model.getParam("scale_pos_weight"))
         if model.hasParam("scale_pos_weight") and model.isDefined(model.getParam("scale_pos_weight"))

@@ -164,3 +164,32 @@ def test_negatives_per_positive_sets_the_sampling_rate(spark: SparkSession) -> N
 
 def test_feature_columns_are_the_numeric_non_key_columns(features: DataFrame) -> None:
     assert feature_columns(features) == ["is_account", "f1"]
+
+
+@pytest.mark.parametrize("window_days", [30, None])
+def test_a_person_label_reaches_the_cards_of_the_confirmed_spree(spark: SparkSession, window_days: int | None) -> None:
+    """h1 sold s1 (confirmed) and s2, opened in May; s3 is their own phone of 2021. h2 has only a
+    PERSON label. Within 30 days of s1: s2 is a positive, s3 neither a positive nor a negative
+    (every unlabelled card is drawn as a negative here); h2's card is a positive. None: every card."""
+    feats = spark.createDataFrame(
+        [
+            ("SIM", "s1", "OP1", "h1", 0, 1, ts("2026-05-01 10:00:00")),
+            ("SIM", "s2", "OP2", "h1", 0, 2, ts("2026-05-20 10:00:00")),
+            ("SIM", "s3", "OP1", "h1", 0, 3, ts("2021-03-01 10:00:00")),
+            ("ACCOUNT", "a1", "B1", "h2", 1, 4, ts("2019-01-01 10:00:00")),
+            ("SIM", "s4", "OP1", "h3", 0, 5, ts("2020-01-01 10:00:00")),
+        ],
+        f"{FEATURES_DDL}, opened_at timestamp",
+    )
+    labs = spark.createDataFrame(
+        [
+            ("SIM", "s1", 1, ts("2026-06-01 10:00:00"), "POLICE_NOTICE"),
+            ("PERSON", "h1", 1, ts("2026-06-02 10:00:00"), "POLICE_NOTICE"),
+            ("PERSON", "h2", 1, ts("2026-06-20 10:00:00"), "POLICE_NOTICE"),
+        ],
+        LABELS_DDL,
+    )
+    cfg = dataclasses.replace(CFG, unlabeled_negative_rate=1.0, person_label_window_days=window_days)
+    got = {(r["entity_id"], r["label"]) for r in build_training_set(feats, labs, AS_OF, cfg).collect()}
+    own_phone = {("s3", 1)} if window_days is None else set()
+    assert got == {("s1", 1), ("s2", 1), ("a1", 1), ("s4", 0)} | own_phone
