@@ -239,9 +239,8 @@ class ModelConfig:
     unlabeled_negative_rate: float = Field(default=0.2, ge=0, le=1)
     person_labels_apply_to_cards: bool = True
     # A PERSON label 1 trains on the holder's cards opened within this many days of a card of theirs
-    # confirmed as misuse (their spree); their other cards are left out of training. None: every card
-    # (the default until tests/pipelines/test_worlds.py[demo] passes with 30: conf/base/model.yaml).
-    person_label_window_days: int | None = Field(default=None, ge=0)
+    # confirmed as misuse (their spree); their other cards are left out of training. None: every card.
+    person_label_window_days: int | None = Field(default=30, ge=0)
     min_positives: int = Field(default=20, ge=1)
     reasons_top_k: int = Field(default=3, ge=1, le=10)
     register: bool = True  # register the trained model and move the alias to it

@@ -121,12 +121,12 @@ def _with_person_labels(
     joined = joined.join(person_labels, "id_hash", "left")
     applies = F.lit(True)
     if window_days is not None:
-        spree = (
-            joined.where((F.col("_card_label") == 1) & F.col("id_hash").isNotNull())
-            .groupBy("id_hash")
-            .agg(F.min("_opened").alias("_spree_from"), F.max("_opened").alias("_spree_to"))
-        )
-        joined = joined.join(spree, "id_hash", "left")
+        # One shuffle: the holder's confirmed cards' opening times over a window on the holder. A
+        # card with a null id_hash has no PERSON label, so its (null-holder) spree is never read.
+        holder = Window.partitionBy("id_hash")
+        confirmed_opened = F.when(F.col("_card_label") == 1, F.col("_opened"))
+        joined = joined.withColumn("_spree_from", F.min(confirmed_opened).over(holder)).withColumn(
+            "_spree_to", F.max(confirmed_opened).over(holder))
         window = F.make_dt_interval(F.lit(window_days))
         inside = (F.col("_opened") >= F.col("_spree_from") - window) & (F.col("_opened") <= F.col("_spree_to") + window)
         applies = (F.col("_person_label") != 1) | F.coalesce(inside, F.lit(True))

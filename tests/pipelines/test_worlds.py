@@ -2,8 +2,8 @@
 
 Each world is a generator setting of conf/worlds/. The backtest trains every candidate on what
 was known two weeks before the run date; each is then judged by the world's truth on the cards
-nobody had labelled then. The choice the job makes must be within noise of the best fixed
-setting on every world, and must refuse a setting that collapses on that world.
+nobody had labelled then. The choice the job makes, with its shipped gate, must be within noise of
+the best fixed setting on every world, and must refuse a setting that collapses on that world.
 """
 
 from __future__ import annotations
@@ -53,8 +53,11 @@ def test_the_choice_is_as_good_as_each_fixed_setting(
     generate_world(tmp_path / "world", gen, RUN_DATE)
     cfg = load_config(local_dir=None, overrides=[
         f"run.input={tmp_path / 'world' / 'input'}", f"run.output={tmp_path / 'out'}", f"run.run_date={RUN_DATE}",
-        "spark.shuffle_partitions=2", "model.backtest.min_positives=3", "model.tuning.min_confirmations=3",
-        "model.xgb.n_estimators=60",
+        # The tuning gate as shipped (model.tuning.min_confirmations): a choice made on a handful of
+        # confirmations is a coin toss. With the gate lowered to 3, the demo world's 4 confirmations
+        # all ranked higher by labelled-only (a 100% win share in the bootstrap) chose it at a truth
+        # AP of 0.77 against pu-20's 0.91; choose() itself is tested in tests/jobs/test_backtest.py.
+        "spark.shuffle_partitions=2", "model.backtest.min_positives=3", "model.xgb.n_estimators=60",
         *CORE_OVERRIDES,
         "model.tuning.candidates=[{name: labelled-only, negatives_per_positive: 0}, "
         "{name: pu-20, negatives_per_positive: 20}]",
