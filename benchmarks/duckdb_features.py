@@ -147,11 +147,13 @@ GROUP_SQL: dict[str, str] = {
         GROUP BY s.msisdn""",
     "device_sharing": """
         WITH owned AS (
-                 SELECT si.msisdn, si.imei, s.id_hash
-                 FROM (SELECT DISTINCT msisdn, imei FROM act WHERE imei IS NOT NULL) si
+                 SELECT si.msisdn, si.imei, s.id_hash, si.days >= 2 AS stays
+                 FROM (SELECT msisdn, imei, count(DISTINCT day) AS days FROM act WHERE imei IS NOT NULL
+                       GROUP BY msisdn, imei) si
                  JOIN s ON s.msisdn = si.msisdn),
              per_imei AS (
-                 SELECT imei, count(DISTINCT id_hash) AS ids_on_imei, count(*) AS sims_on_imei
+                 SELECT imei, count(DISTINCT CASE WHEN stays THEN id_hash END) AS ids_on_imei,
+                        count(*) FILTER (WHERE stays) AS sims_on_imei
                  FROM owned GROUP BY imei)
         SELECT 'SIM' AS entity_type, o.msisdn AS entity_id, count(*) AS imei_count,
                max(p.ids_on_imei) AS imei_max_ids, max(p.sims_on_imei) AS imei_max_sims

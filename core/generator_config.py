@@ -51,6 +51,11 @@ class GeneratorConfig:
     corporate_uscc_share: Share = Field(default=0.5, ge=0, le=1)
     merchant_share: Share = Field(default=0.03, ge=0, le=0.3)
     traveller_share: Share = Field(default=0.04, ge=0, le=0.3)
+    # Ordinary SIMs seen on one day in a shop's or repair desk's handset (activation, a test, moving
+    # contacts), shop_handset_sims of them per handset: many holders' SIMs in one handset, no SIM box.
+    # A share of the ordinary SIMs (truth typology shop_handset), not of persons; 0: none.
+    shop_handset_share: Share = Field(default=0.0, ge=0, le=0.5)
+    shop_handset_sims: int = Field(default=40, ge=2)
 
     # -- misuse typologies (ground truth 1 on the misused cards) -------------------------
     card_farmer_share: Share = Field(default=0.004, ge=0, le=0.1)

@@ -13,10 +13,15 @@ from realname_guard.features.common import (
     account_key,
     count_days,
     day_bits,
+    day_words,
     sim_cells,
     txn_device_pairs,
 )
 from realname_guard.features.registry import FeatureContext, Output, feature
+
+# A SIM stays in a handset when it is seen in it on this many days or more. Once is a shop's or a
+# repair desk's handset, or an activation: the meaning of "stayed", not a fitted value.
+STAY_DAYS = 2
 
 
 @feature(
@@ -28,30 +33,44 @@ from realname_guard.features.registry import FeatureContext, Output, feature
             "Handsets (IMEIs) this SIM was seen in", description_zh="本号码出现过的终端（IMEI）数"
         ),
         "imei_max_ids": Output(
-            "Most IDs whose SIMs shared one handset with this SIM", zh="一机多卡",
-            description_zh="本号码用过的单台终端上出现的号码所属证件数的最大值（一机多卡）",
+            "Most IDs whose SIMs stayed (seen on two days or more) in one handset this SIM used",
+            zh="一机多卡",
+            description_zh="本号码用过的单台终端上常驻（两天及以上）号码所属证件数的最大值（一机多卡）",
         ),
         "imei_max_sims": Output(
-            "Most SIMs seen in one handset this SIM used (SIM-box sign)",
-            description_zh="本号码用过的单台终端上出现的号码数的最大值（猫池特征）",
+            "Most SIMs that stayed (seen on two days or more) in one handset this SIM used (SIM-box sign)",
+            description_zh="本号码用过的单台终端上常驻（两天及以上）号码数的最大值（猫池特征）",
         ),
     },
 )
 def device_sharing(t: Tables, ctx: FeatureContext) -> DataFrame:
-    """IMEI fan-in: a handset carrying SIMs of many IDs is a SIM box or a shared phone.
+    """IMEI fan-in: a handset keeping SIMs of many IDs is a SIM box or a shared phone.
+
+    Only the SIMs that stayed in the handset count (seen in it on ``STAY_DAYS`` days or more); the
+    SIM itself need not have. A SIM box keeps its SIMs for days. A shop's or repair desk's handset,
+    where customers' SIMs go in once to be activated or tested, sees many holders' SIMs for a day
+    each, and so may an IMEI cloned onto many cheap handsets: honest, and counted over every SIM
+    they look like SIM boxes to a model that must treat more holders as never more honest
+    (``model.monotone_increasing``).
 
     Read from the shared activity pre-aggregate; the per-handset counts are windows over one
     shuffle by IMEI (distinct IDs as the highest dense rank) instead of an aggregate joined back.
     """
+    words = day_words(ctx)
     owned = (
-        sim_cells(t, ctx).where(F.col("imei").isNotNull()).select("msisdn", "imei", "id_hash").distinct()
+        sim_cells(t, ctx).where(F.col("imei").isNotNull())
+        .groupBy("msisdn", "imei", "id_hash")
+        .agg(*[F.bit_or(w).alias(w) for w in words])
+        .withColumn("_stays", count_days([F.col(w) for w in words]) >= STAY_DAYS)
     )
     handset = Window.partitionBy("imei")
-    id_rank = F.dense_rank().over(handset.orderBy(F.col("id_hash").asc_nulls_last()))
+    # Holders of staying SIMs rank first; the rest (and unknown holders) rank after them, unread.
+    staying_id = F.when(F.col("_stays"), F.col("id_hash"))
+    id_rank = F.dense_rank().over(handset.orderBy(staying_id.asc_nulls_last()))
     owned = owned.select(
         "msisdn",
-        F.count(F.lit(1)).over(handset).alias("sims_on_imei"),
-        F.when(F.col("id_hash").isNotNull(), id_rank).alias("id_rank"),
+        F.sum(F.col("_stays").cast("long")).over(handset).alias("sims_on_imei"),
+        F.when(staying_id.isNotNull(), id_rank).alias("id_rank"),
         "imei",
     ).select(
         "msisdn", "sims_on_imei", F.coalesce(F.max("id_rank").over(handset), F.lit(0)).cast("long").alias("ids_on_imei")

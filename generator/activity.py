@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from realname_guard.core.generator_config import GeneratorConfig
-from realname_guard.generator.reference import US_PER_DAY, US_PER_HOUR, padded
+from realname_guard.generator.reference import SHOP_TACS, US_PER_DAY, US_PER_HOUR, imeis, padded
 
 # active-day scale (x cfg.sim_active_day_share unless fixed), calls out/in per day, seconds per call,
 # share of calls to distinct numbers, sms out/in, median data MB, data spread
@@ -84,6 +84,29 @@ def sim_activity(rng: np.random.Generator, sims: pd.DataFrame, imei: np.ndarray,
         "data_mb": pa.array(data_mb, pa.float64()),
     }
     return pa.table(cols, schema=schema)
+
+
+def shop_handsets(rng: np.random.Generator, activity: pa.Table, sims: pd.DataFrame, cfg: GeneratorConfig,
+                  counters: dict[str, int]) -> pa.Table:
+    """Ordinary SIMs put once into a shop's or repair desk's handset: one active day of each chosen
+    SIM (``cfg.shop_handset_share`` of the ordinary ones) is seen in a handset that
+    ``cfg.shop_handset_sims`` holders' SIMs pass through for a day each. Honest (a confounder of
+    handset fan-in); the chosen SIMs' truth typology becomes ``shop_handset`` (in `sims`)."""
+    ordinary = (sims["typology"] == "normal").to_numpy()
+    chosen = ordinary & (rng.random(len(sims)) < cfg.shop_handset_share)
+    msisdn = activity["msisdn"].to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(np.isin(msisdn, sims["msisdn"].to_numpy()[chosen]))
+    rows = rows[rng.permutation(len(rows))]
+    rows = rows[~pd.Series(msisdn[rows]).duplicated().to_numpy()]  # one random day per SIM
+    if not len(rows):
+        return activity
+    sims.loc[sims["msisdn"].isin(msisdn[rows]), "typology"] = "shop_handset"
+    glob = counters.setdefault("shop", 0) + np.arange(len(rows)) // cfg.shop_handset_sims
+    counters["shop"] = int(glob.max()) + 1
+    device = activity["imei"].to_numpy(zero_copy_only=False).copy()
+    device[rows] = imeis(glob // len(SHOP_TACS), np.asarray(SHOP_TACS)[glob % len(SHOP_TACS)])
+    return activity.set_column(activity.schema.get_field_index("imei"), activity.schema.field("imei"),
+                               pa.array(device, pa.string()))
 
 
 def _decimal(cents: np.ndarray) -> pa.Array:

@@ -30,7 +30,7 @@ def clean_world(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -
     root = tmp_path_factory.mktemp("parity")
     # No dirty rows: the clean tables are then ingest's normalise + de-identify without the
     # (slow, separately tested) Great Expectations suite, and keys are unique as after validation.
-    cfg = GeneratorConfig(persons=1000, seed=11, chunk_persons=1000, dirty_row_share=0.0)
+    cfg = GeneratorConfig(persons=1000, seed=11, chunk_persons=1000, dirty_row_share=0.0, shop_handset_share=0.05)
     generate_world(root / "world", cfg, AS_OF)
     frames = {}
     for name, contract in TABLES.items():

@@ -82,14 +82,44 @@ def test_reserved_phone(spark: SparkSession) -> None:
 def test_device_sharing(spark: SparkSession) -> None:
     expected = spark.createDataFrame(
         [
+            # 13800000001 stays in imeiA (two days); box1's three SIMs pass through it a day each
+            # (a shop's handset), so box1 counts none of them.
             ("SIM", "13800000001", 1, 1, 1),
+            ("SIM", "13900000001", 1, 0, 0),
+            ("SIM", "13900000002", 1, 0, 0),
+            ("SIM", "13700000001", 1, 0, 0),
+        ],
+        "entity_type STRING, entity_id STRING, imei_count LONG, imei_max_ids LONG, imei_max_sims LONG",
+    )
+    assertDataFrameEqual(run_group(spark, "device_sharing"), expected)
+
+
+def test_device_sharing_counts_the_sims_that_stayed_in_a_handset(spark: SparkSession) -> None:
+    """box1 keeps two of B's SIMs and one of A's for two days each (a SIM box) and sees C's SIM on
+    one day: it counts three SIMs of two IDs, and C's SIM, which passed through, sees them too."""
+    activity = spark.createDataFrame(
+        [
+            ("13800000001", d(28), "imeiA", "110105", None, 4, 5, 400, 3, 1, 2, 100.0),
+            ("13800000001", d(29), "imeiA", "110108", None, 2, 3, 200, 2, 0, 1, 50.0),
+            *[(sim, d(day), "box1", "ABROAD", "MM", 60, 0, 1800, 55, 0, 0, 0.0)
+              for sim, days in (("13900000001", (27, 28)), ("13900000002", (28, 29)), ("13800000002", (27, 29)))
+              for day in days],
+            ("13700000001", d(26), "box1", "530102", None, 10, 0, 300, 9, 0, 0, 1.0),
+        ],
+        ACTIVITY_DDL,
+    )
+    t = as_of_view(world(spark).with_(activity=activity), CTX)
+    expected = spark.createDataFrame(
+        [
+            ("SIM", "13800000001", 1, 1, 1),
+            ("SIM", "13800000002", 1, 2, 3),
             ("SIM", "13900000001", 1, 2, 3),
             ("SIM", "13900000002", 1, 2, 3),
             ("SIM", "13700000001", 1, 2, 3),
         ],
         "entity_type STRING, entity_id STRING, imei_count LONG, imei_max_ids LONG, imei_max_sims LONG",
     )
-    assertDataFrameEqual(run_group(spark, "device_sharing"), expected)
+    assertDataFrameEqual(registry()["device_sharing"].fn(t, CTX), expected)
 
 
 def test_sim_usage(spark: SparkSession) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from realname_guard.core.generator_config import GeneratorConfig
 from realname_guard.generator.population import CONFOUNDER_ROLES, MISUSE_ROLES
-from realname_guard.generator.reference import SIMBOX_COUNTRIES
+from realname_guard.generator.reference import SHOP_TACS, SIMBOX_COUNTRIES
 from realname_guard.generator.world import generate_world
 from tests.generator.conftest import AS_OF, World
 
@@ -205,3 +205,21 @@ def test_never_labelled_typologies_can_be_switched_off(tmp_path: Path) -> None:
     assert "simbox_farm" not in summary["roles"] and "rented_account" not in summary["roles"]
     assert not {"simbox_farm", "rented_account"} & {*summary["misuse"]["sims"], *summary["misuse"]["accounts"]}
     assert summary["misuse"]["sims"]["card_farmer"] > 0
+
+
+def test_shop_handsets_carry_many_holders_sims_for_a_day_each_and_change_nothing_else(tmp_path: Path) -> None:
+    base = GeneratorConfig(persons=2_000, seed=5)
+    with_shops = GeneratorConfig(persons=2_000, seed=5, shop_handset_share=0.1, shop_handset_sims=20)
+    plain = World(tmp_path / "plain", generate_world(tmp_path / "plain", base, AS_OF), base)
+    shops = World(tmp_path / "shops", generate_world(tmp_path / "shops", with_shops, AS_OF), with_shops)
+    act = shops.table("sim_activity").merge(shops.truth("sims"), on="msisdn")
+    in_shop = act[act["imei"].str[:8].isin([str(t) for t in SHOP_TACS])]
+    assert (in_shop["typology"] == "shop_handset").all() and (in_shop["is_misuse"] == 0).all()
+    per_sim = in_shop.groupby(["imei", "msisdn"])["day"].nunique()
+    assert len(per_sim) > 20 and (per_sim == 1).all()  # a day each
+    assert per_sim.groupby(level="imei").size().max() == 20
+    assert act.loc[act["typology"] == "shop_handset", "msisdn"].nunique() == len(per_sim)
+    # Everything but those rows' handsets and their SIMs' typology is as without shops.
+    before = plain.table("sim_activity").drop(columns="imei")
+    pd.testing.assert_frame_equal(before, shops.table("sim_activity").drop(columns="imei"))
+    pd.testing.assert_frame_equal(plain.table("sim_registrations"), shops.table("sim_registrations"))
