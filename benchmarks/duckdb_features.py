@@ -173,7 +173,7 @@ GROUP_SQL: dict[str, str] = {
                  SELECT msisdn, count(DISTINCT day) AS active_days,
                         sum(calls_out) AS calls_out, sum(calls_in) AS calls_in,
                         sum(call_out_seconds) AS call_secs, sum(distinct_callees) AS callees,
-                        sum(sms_out) AS sms_out, sum(data_mb) AS data_mb,
+                        sum(sms_out) AS sms_out, sum(sms_in) AS sms_in, sum(data_mb) AS data_mb,
                         count(DISTINCT CASE WHEN away = 1 THEN day END) AS away_days,
                         count(DISTINCT CASE WHEN cell_region = 'ABROAD' THEN day END) AS days_abroad
                  FROM rows_ GROUP BY msisdn)
@@ -183,6 +183,7 @@ GROUP_SQL: dict[str, str] = {
                try_div(callees, active_days::DOUBLE) AS callees_per_day,
                try_div(call_secs::DOUBLE, calls_out) AS avg_call_seconds,
                try_div(sms_out, active_days::DOUBLE) AS sms_out_per_day,
+               try_div(sms_in, active_days::DOUBLE) AS sms_in_per_day,
                try_div(data_mb, active_days::DOUBLE) AS data_mb_per_day,
                try_div(away_days::DOUBLE, active_days::DOUBLE) AS share_days_away_from_home,
                days_abroad

@@ -137,6 +137,11 @@ class PointInTimeConfig:
 
     snapshot_days_back: tuple[int, ...] = (14, 28)
     older_labels: Literal["oldest", "drop", "unaffected", "untouched"] = "unaffected"
+    # Where unlabelled negatives are drawn: ``labels``, each snapshot in proportion to the positives
+    # placed there; ``oldest``, the oldest snapshot only, among the cards still unlabelled on the
+    # as-of date: cards that had that long to be confirmed (labels lag by weeks; a card misused
+    # since last week is unlabelled today whatever it is).
+    negatives_from: Literal["labels", "oldest"] = "labels"
 
     @field_validator("snapshot_days_back")
     @classmethod
@@ -168,6 +173,7 @@ class Candidate:
     n_estimators: int | None = Field(default=None, ge=1)
     learning_rate: float | None = Field(default=None, gt=0)
     older_labels: Literal["oldest", "drop", "unaffected", "untouched"] | None = None
+    negatives_from: Literal["labels", "oldest"] | None = None
     views: bool | None = None  # false: one classifier over every input instead of model.views
     monotone: bool | None = None  # false: no monotone constraints (model.monotone_increasing unused)
 

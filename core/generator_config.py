@@ -70,6 +70,9 @@ class GeneratorConfig:
     elderly_id_share: Share = Field(default=0.003, ge=0, le=0.1)
     elderly_group_min: int = Field(default=3, ge=1)
     elderly_group_max: int = Field(default=10, ge=1)
+    # Of the misused SIMs of stolen and elderly IDs, the share a 接码 platform uses instead of a caller:
+    # they receive verification codes for other people's app accounts and hardly call. 0: none.
+    code_receiving_share: Share = Field(default=0.0, ge=0, le=1)
     # Never labelled (no label rate): measured only through the ground truth, by the unsupervised score.
     simbox_farm_share: Share = Field(default=0.005, ge=0, le=0.1)
     simbox_farm_ids_min: int = Field(default=15, ge=1)

@@ -46,6 +46,8 @@ TYPOLOGY_SIGNALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      ("passthrough_share", "counterparties", "quiet_days_before_first_txn", "last7_share", "max_gap_days")),
     ("SIM-box farm (猫池: strangers' SIMs in a few devices)", "devices, usage",
      ("imei_max_ids", "imei_max_sims", "callees_per_day", "call_out_in_ratio", "sms_out_per_day")),
+    ("SIMs that receive verification codes (接码: registered for others' app accounts)", "usage",
+     ("sms_in_per_day", "calls_out_per_day", "data_mb_per_day", "holder_is_elderly")),
     ("cards used from abroad (cross-border gangs)", "usage, devices",
      ("days_abroad", "border_roaming_days_after_reg", "txn_abroad_share", "txn_device_not_own_share")),
     ("rented accounts and SIMs (students, 出租出借)", "money flows, devices",

@@ -31,6 +31,7 @@ CELL_SUMS: dict[str, tuple[str, int]] = {
     "call_secs": ("call_out_seconds", 1),
     "callees": ("distinct_callees", 1),
     "sms_out": ("sms_out", 1),
+    "sms_in": ("sms_in", 1),
     "data_kb": ("data_mb", KB_PER_MB),
 }
 

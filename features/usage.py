@@ -47,6 +47,10 @@ from realname_guard.features.registry import FeatureContext, Output, feature
         "sms_out_per_day": Output(
             "SMS sent per active day", unit="sms/day", description_zh="活跃日日均发送短信数"
         ),
+        "sms_in_per_day": Output(
+            "SMS received per active day", unit="sms/day",
+            description_zh="活跃日日均接收短信数",
+        ),
         "data_mb_per_day": Output(
             "Mobile data per active day", unit="MB/day", description_zh="活跃日日均移动数据流量"
         ),
@@ -92,6 +96,7 @@ def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
         F.try_divide(F.col("callees"), days).alias("callees_per_day"),
         F.try_divide(F.col("call_secs").cast("double"), F.col("calls_out")).alias("avg_call_seconds"),
         F.try_divide(F.col("sms_out"), days).alias("sms_out_per_day"),
+        F.try_divide(F.col("sms_in"), days).alias("sms_in_per_day"),
         F.try_divide(F.col("data_kb") / KB_PER_MB, days).alias("data_mb_per_day"),
         F.try_divide(F.col("away_days").cast("double"), days).alias("share_days_away_from_home"),
         "days_abroad",

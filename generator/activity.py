@@ -28,7 +28,10 @@ SIM_PROFILES: dict[str, tuple[float, bool, float, float, float, float, float, fl
     "simbox_sms": (0.85, True, 0.5, 0.05, 20, 1.0, 220.0, 0.3, 0.0, 0.8),
     "stolen": (0.6, True, 18.0, 4.0, 70, 0.85, 4.0, 3.0, 250, 1.0),
     "elderly_misuse": (0.7, True, 25.0, 3.0, 55, 0.85, 10.0, 2.0, 600, 0.9),
+    "code_receiving": (0.8, True, 0.3, 0.3, 40, 1.0, 0.2, 12.0, 2, 1.0),
 }
+# The misuse profiles a 接码 platform's SIM replaces (GeneratorConfig.code_receiving_share).
+CALLER_PROFILES = ("stolen", "elderly_misuse")
 
 
 def sim_activity(rng: np.random.Generator, sims: pd.DataFrame, imei: np.ndarray, cfg: GeneratorConfig,
@@ -84,6 +87,20 @@ def sim_activity(rng: np.random.Generator, sims: pd.DataFrame, imei: np.ndarray,
         "data_mb": pa.array(data_mb, pa.float64()),
     }
     return pa.table(cols, schema=schema)
+
+
+def code_receiving(rng: np.random.Generator, activity: pa.Table, sims: pd.DataFrame, imei: np.ndarray,
+                   cfg: GeneratorConfig, as_of_us: int) -> pa.Table:
+    """`activity` with ``cfg.code_receiving_share`` of the misused SIMs of stolen and elderly IDs
+    used by a 接码 platform instead (many SMS received, hardly a call, no data): their rows drawn
+    anew from `rng`, so that every other row is as it was."""
+    chosen = sims["profile"].isin(CALLER_PROFILES).to_numpy() & (rng.random(len(sims)) < cfg.code_receiving_share)
+    if not chosen.any():
+        return activity
+    fresh = sim_activity(rng, sims[chosen].assign(profile="code_receiving"), imei[chosen], cfg, as_of_us,
+                         activity.schema)
+    keep = pc.invert(pc.is_in(activity["msisdn"], value_set=pa.array(sims["msisdn"].to_numpy()[chosen])))
+    return pa.concat_tables([activity.filter(keep), fresh])
 
 
 def shop_handsets(rng: np.random.Generator, activity: pa.Table, sims: pd.DataFrame, cfg: GeneratorConfig,

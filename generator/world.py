@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from realname_guard.core.contract import TABLES
 from realname_guard.core.generator_config import GeneratorConfig
-from realname_guard.generator.activity import shop_handsets, sim_activity, transactions
+from realname_guard.generator.activity import code_receiving, shop_handsets, sim_activity, transactions
 from realname_guard.generator.cards import corporate_sims, honest_accounts, honest_sims
 from realname_guard.generator.codes import restyle
 from realname_guard.generator.dirty import inject
@@ -171,6 +171,8 @@ def generate_world(out_dir: str | Path, cfg: GeneratorConfig, as_of: dt.date, fm
 
         labels = make_labels(rng, sims, accounts, people, cfg, as_of_us)
         activity = sim_activity(rng, sims, imei, cfg, as_of_us, schemas["sim_activity"])
+        if cfg.code_receiving_share > 0:  # its own stream, so that a world without them is as it was
+            activity = code_receiving(np.random.default_rng([cfg.seed, ci, 3]), activity, sims, imei, cfg, as_of_us)
         if cfg.shop_handset_share > 0:  # its own stream, so that a world without shops is as it was
             activity = shop_handsets(np.random.default_rng([cfg.seed, ci, 2]), activity, sims, cfg, counters)
         txns = transactions(rng, accounts, people["pid"].to_numpy(), cfg, as_of_us, counters["txn"],

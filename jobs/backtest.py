@@ -92,6 +92,10 @@ def with_candidate(cfg: ModelConfig, cand: Candidate) -> ModelConfig:
         out = dataclasses.replace(
             out, point_in_time=dataclasses.replace(out.point_in_time, older_labels=cand.older_labels)
         )
+    if cand.negatives_from is not None:
+        out = dataclasses.replace(
+            out, point_in_time=dataclasses.replace(out.point_in_time, negatives_from=cand.negatives_from)
+        )
     return out
 
 
@@ -104,6 +108,7 @@ def settings(cfg: ModelConfig) -> dict[str, Any]:
         "n_estimators": cfg.xgb.n_estimators,
         "learning_rate": cfg.xgb.learning_rate,
         "older_labels": cfg.point_in_time.older_labels,
+        "negatives_from": cfg.point_in_time.negatives_from,
         "views": ",".join(cfg.views) if cfg.views else "one model",
         "monotone": len(cfg.monotone_increasing),
     }

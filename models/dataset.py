@@ -242,6 +242,8 @@ def build_training_set(
     result = split.select(*out_cols)
     unlabelled = resolved.where(F.col("label").isNull() & ~F.col("_held_out")).select("entity_type", "entity_id")
     rates = negative_rates({r["_snap"]: int(r["positives"] or 0) for r in per_snapshot}, positives, unlabelled, cfg)
+    if cfg.point_in_time.negatives_from == "oldest" and rates:  # as many negatives, all from the oldest
+        rates = {dates[0]: min(1.0, sum(rates.values()))}
     draws = [
         stacked.where(F.col("_snap") == F.lit(day))
         .join(unlabelled, ["entity_type", "entity_id"], "left_semi")

@@ -125,14 +125,14 @@ def test_device_sharing_counts_the_sims_that_stayed_in_a_handset(spark: SparkSes
 def test_sim_usage(spark: SparkSession) -> None:
     expected = spark.createDataFrame(
         [
-            ("SIM", "13800000001", 2, 3.0, 0.75, 2.5, 100.0, 0.5, 75.0, 0.0, 0),
-            ("SIM", "13900000001", 1, 60.0, 60.0, 55.0, 30.0, 0.0, 0.0, 1.0, 1),
-            ("SIM", "13900000002", 1, 40.0, 20.0, 40.0, 25.0, 0.0, 0.0, 1.0, 1),
-            ("SIM", "13700000001", 1, 10.0, 10.0, 9.0, 30.0, 0.0, 1.0, 1.0, 0),
+            ("SIM", "13800000001", 2, 3.0, 0.75, 2.5, 100.0, 0.5, 1.5, 75.0, 0.0, 0),
+            ("SIM", "13900000001", 1, 60.0, 60.0, 55.0, 30.0, 0.0, 0.0, 0.0, 1.0, 1),
+            ("SIM", "13900000002", 1, 40.0, 20.0, 40.0, 25.0, 0.0, 0.0, 0.0, 1.0, 1),
+            ("SIM", "13700000001", 1, 10.0, 10.0, 9.0, 30.0, 0.0, 0.0, 1.0, 1.0, 0),
         ],
         "entity_type STRING, entity_id STRING, active_days LONG, calls_out_per_day DOUBLE, "
         "call_out_in_ratio DOUBLE, callees_per_day DOUBLE, avg_call_seconds DOUBLE, sms_out_per_day DOUBLE, "
-        "data_mb_per_day DOUBLE, share_days_away_from_home DOUBLE, days_abroad LONG",
+        "sms_in_per_day DOUBLE, data_mb_per_day DOUBLE, share_days_away_from_home DOUBLE, days_abroad LONG",
     )
     assertDataFrameEqual(run_group(spark, "sim_usage"), expected)
 
@@ -185,7 +185,7 @@ def test_sums_do_not_depend_on_the_order_rows_arrive_in(spark: SparkSession) -> 
     forward, backward = groups([0, 1, 2]), groups([2, 1, 0])
     assert forward == backward
     usage = {r[1]: r for r in forward[0]}
-    assert usage["13800000001"][8] == pytest.approx(0.2)  # data_mb_per_day: 0.6 MB over 3 days
+    assert usage["13800000001"][9] == pytest.approx(0.2)  # data_mb_per_day: 0.6 MB over 3 days
 
 
 def test_name_consistency(spark: SparkSession) -> None:

@@ -223,3 +223,27 @@ def test_shop_handsets_carry_many_holders_sims_for_a_day_each_and_change_nothing
     before = plain.table("sim_activity").drop(columns="imei")
     pd.testing.assert_frame_equal(before, shops.table("sim_activity").drop(columns="imei"))
     pd.testing.assert_frame_equal(plain.table("sim_registrations"), shops.table("sim_registrations"))
+
+
+def test_code_receiving_sims_take_texts_and_hardly_call_and_change_nothing_else(tmp_path: Path) -> None:
+    base = GeneratorConfig(persons=4_000, seed=5)
+    with_codes = GeneratorConfig(persons=4_000, seed=5, code_receiving_share=0.5)
+    plain = World(tmp_path / "plain", generate_world(tmp_path / "plain", base, AS_OF), base)
+    codes = World(tmp_path / "codes", generate_world(tmp_path / "codes", with_codes, AS_OF), with_codes)
+    per_day = (
+        codes.table("sim_activity").groupby("msisdn")[["sms_in", "calls_out"]].mean()
+        .join(codes.truth("sims").set_index("msisdn")[["typology", "is_misuse"]], how="inner")
+    )
+    receiving = (per_day["sms_in"] >= 6) & (per_day["calls_out"] < 2)
+    victims = per_day["typology"].isin(["stolen_id", "elderly_id"])
+    assert receiving[victims].mean() > 0.25  # about half of them, a few with too few days to tell
+    assert not receiving[~victims].any()
+    assert not (per_day.loc[victims & ~receiving, "calls_out"] < 2).all()  # the rest still call
+    # Every other table, and every other SIM's usage, is as without them.
+    for table in ("sim_registrations", "bank_accounts", "bank_transactions", "labels"):
+        pd.testing.assert_frame_equal(plain.table(table), codes.table(table))
+    def others(world: World) -> pd.DataFrame:
+        act = world.table("sim_activity")
+        return act[~act["msisdn"].isin(per_day.index[victims])].sort_values(["msisdn", "day"], ignore_index=True)
+
+    pd.testing.assert_frame_equal(others(plain), others(codes))

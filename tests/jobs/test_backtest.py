@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from realname_guard.config import load_config
-from realname_guard.jobs.backtest import CandidateResult, choose, run_within_budget
+from realname_guard.core.config import Candidate
+from realname_guard.jobs.backtest import CandidateResult, choose, run_within_budget, settings, with_candidate
 from realname_guard.models.backtest import Ranked
 
 
@@ -91,3 +92,16 @@ def test_the_choice_says_why_in_words() -> None:
                                            "their fixed thresholds")
     _, chosen, why = choose([], [CandidateResult("configured", {}, {"positives": 2.0})], cfg)
     assert chosen is None and why.startswith("nothing measured: fewer than 5 cards (model.backtest.min_positives)")
+
+
+def test_every_shipped_candidate_changes_only_what_it_names() -> None:
+    cfg = load_config(overrides=[], local_dir=None).model
+    base = settings(cfg)
+    for cand in cfg.tuning.candidates:
+        changed = {k for k, v in settings(with_candidate(cfg, cand)).items() if v != base[k]}
+        named = {k for k, v in vars(cand).items() if k != "name" and v is not None}
+        assert changed and changed <= named, (cand.name, changed, named)
+    assert cfg.point_in_time.negatives_from == "labels"
+    mature = Candidate(name="mature-negatives", negatives_from="oldest")
+    assert with_candidate(cfg, mature).point_in_time.negatives_from == "oldest"
+    assert {k for k, v in settings(with_candidate(cfg, mature)).items() if v != settings(cfg)[k]} == {"negatives_from"}
