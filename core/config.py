@@ -137,11 +137,11 @@ class PointInTimeConfig:
 
     snapshot_days_back: tuple[int, ...] = (14, 28)
     older_labels: Literal["oldest", "drop", "unaffected", "untouched"] = "unaffected"
-    # Where unlabelled negatives are drawn: ``labels``, each snapshot in proportion to the positives
-    # placed there; ``oldest``, the oldest snapshot only, among the cards still unlabelled on the
-    # as-of date: cards that had that long to be confirmed (labels lag by weeks; a card misused
-    # since last week is unlabelled today whatever it is).
-    negatives_from: Literal["labels", "oldest"] = "labels"
+    # Where unlabelled negatives are drawn: ``oldest``, the oldest snapshot only, among the cards
+    # still unlabelled on the as-of date: cards that had that long to be confirmed (labels lag by
+    # weeks; a card misused since last week is unlabelled today whatever it is); ``labels``, each
+    # snapshot in proportion to the positives placed there.
+    negatives_from: Literal["labels", "oldest"] = "oldest"
 
     @field_validator("snapshot_days_back")
     @classmethod

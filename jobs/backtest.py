@@ -88,14 +88,10 @@ def with_candidate(cfg: ModelConfig, cand: Candidate) -> ModelConfig:
         out = dataclasses.replace(out, views=None)
     if cand.monotone is False:
         out = dataclasses.replace(out, monotone_increasing=())
-    if cand.older_labels is not None:
-        out = dataclasses.replace(
-            out, point_in_time=dataclasses.replace(out.point_in_time, older_labels=cand.older_labels)
-        )
-    if cand.negatives_from is not None:
-        out = dataclasses.replace(
-            out, point_in_time=dataclasses.replace(out.point_in_time, negatives_from=cand.negatives_from)
-        )
+    pit = {k: v for k, v in (("older_labels", cand.older_labels), ("negatives_from", cand.negatives_from))
+           if v is not None}
+    if pit:
+        out = dataclasses.replace(out, point_in_time=dataclasses.replace(out.point_in_time, **pit))
     return out
 
 

@@ -146,8 +146,10 @@ def build_training_set(
     Point in time: `features` is one frame or snapshots of it at earlier as-of dates. Each labelled
     card takes its row from the latest snapshot dated before its label's day (``snapshot_for``), so
     what happened because of the label (a freeze, silence, closure) never reaches its row; a card no
-    snapshot before its label holds is left out. Unlabelled negatives are drawn from each snapshot
-    in proportion to the positives placed there, so no class is told apart by its snapshot. One
+    snapshot before its label holds is left out. Unlabelled negatives come from the oldest snapshot,
+    among the cards still unlabelled on `as_of` (``point_in_time.negatives_from='oldest'``: they had
+    the longest to be confirmed, while today's unlabelled rows hold misuse too new to be), or from
+    each snapshot in proportion to the positives placed there (``'labels'``). One
     frame is one snapshot dated `as_of`: every label falls back to it (``older_labels='oldest'``).
 
     A card's own label beats a label on its holder (PERSON, keyed by id_hash), which reaches every

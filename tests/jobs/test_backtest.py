@@ -101,7 +101,7 @@ def test_every_shipped_candidate_changes_only_what_it_names() -> None:
         changed = {k for k, v in settings(with_candidate(cfg, cand)).items() if v != base[k]}
         named = {k for k, v in vars(cand).items() if k != "name" and v is not None}
         assert changed and changed <= named, (cand.name, changed, named)
-    assert cfg.point_in_time.negatives_from == "labels"
-    mature = Candidate(name="mature-negatives", negatives_from="oldest")
-    assert with_candidate(cfg, mature).point_in_time.negatives_from == "oldest"
-    assert {k for k, v in settings(with_candidate(cfg, mature)).items() if v != settings(cfg)[k]} == {"negatives_from"}
+    assert cfg.point_in_time.negatives_from == "oldest"
+    as_labels = Candidate(name="negatives-as-labels", negatives_from="labels")
+    assert with_candidate(cfg, as_labels).point_in_time.negatives_from == "labels"
+    assert {k for k, v in settings(with_candidate(cfg, as_labels)).items() if v != base[k]} == {"negatives_from"}

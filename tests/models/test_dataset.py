@@ -163,14 +163,16 @@ def test_negatives_per_positive_sets_the_sampling_rate(spark: SparkSession) -> N
 
 
 def test_negatives_can_come_from_the_oldest_snapshot_only(spark: SparkSession) -> None:
-    """``point_in_time.negatives_from``: by default negatives are drawn where the positives were
-    placed (here every label is old, so the run date's rows); ``oldest`` draws as many from the
-    oldest snapshot, cards that had four weeks to be confirmed."""
+    """``point_in_time.negatives_from``: ``labels`` draws negatives where the positives were placed
+    (here every label is old, so the run date's rows); ``oldest`` (the default) draws as many from
+    the oldest snapshot, cards that had four weeks to be confirmed."""
     n, dated = 3000, 100
     feats, labs = _many_cards(spark, n, dated)
     old = feats.withColumn("f1", F.col("f1") + 10_000)  # the same cards four weeks back, told apart by f1
     snaps = {AS_OF - dt.timedelta(days=28): old, AS_OF: feats}
     cfg = ModelConfig(min_positives=1, negatives_per_positive=4.0, validation_fraction=0.2, seed=5)
+    assert cfg.point_in_time.negatives_from == "oldest"
+    cfg = dataclasses.replace(cfg, point_in_time=dataclasses.replace(cfg.point_in_time, negatives_from="labels"))
 
     def drawn(c: ModelConfig) -> tuple[int, int]:
         neg = build_training_set(snaps, labs, AS_OF, c).where(f"label = 0 AND f1 % 10000 >= {dated}").cache()
