@@ -44,11 +44,18 @@ CORE_GROUPS = ("holder_identity", "holder_cards", "card_registration", "name_con
 # The shipped rules whose inputs the core groups compute (the limit rules need registration_limits).
 CORE_RULES = ("CONFIRMED_MISUSE", "HOLDER_CONFIRMED", "COMPLAINT", "ID_STATUS_INVALID", "RESERVED_PHONE_OTHER_ID")
 CORE_LISTING = ("CONFIRMED_MISUSE", "HOLDER_CONFIRMED")
-STAGES = ("ingest+validate", "features", "train", "score", "explain+publish")
+STAGES = ("ingest+validate", "features", "snapshots", "backtest", "gate", "model card", "train", "score",
+          "explain+publish")
+# A training run (issue 15): the snapshots, the backtest of every tuning candidate, the final fit,
+# the champion gate and the model card. Daily scoring with the champion is the rest of the job.
+TRAINING_STAGES = ("snapshots", "backtest", "train", "gate", "model card")
+SCORING_STAGES = ("ingest+validate", "features", "score", "explain+publish")
 TARGETS = {
     "feature_vs_duckdb": 2.0,
     "xgb_vs_local": 1.5,
-    "job_minutes_1m": 15.0,
+    "job_minutes_1m": 15.0,  # issue 3's, before the training run gained snapshots and a backtest
+    "training_minutes_1m": 30.0,  # issue 15: a training run with its tuning
+    "scoring_minutes_1m": 15.0,  # the daily run without training: no slower than the whole job was
     "peak_gib_1m": 8.0,
     "growth_100k_to_1m": 10.5,
     "reasons_share_of_scoring": 0.10,
@@ -348,11 +355,15 @@ def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bo
             continue
         stages.append({
             "stage": name, "seconds": secs, "rows": stage_rows.get(name),
-            "rows_per_s_per_core": round(stage_rows.get(name, 0) / secs / cores) if secs else None,
+            "rows_per_s_per_core": round(stage_rows[name] / secs / cores) if secs and stage_rows.get(name) else None,
             "peak_mb": round(sampler.peaks.get(name, 0.0), 1),
             "pipeline_memory_mb": summary.get("peak_memory_mb", {}).get(name),
         })
     out["stages"] = stages
+    timings = summary.get("timings_s", {})
+    out["training_run_seconds"] = round(sum(timings.get(n, 0.0) for n in TRAINING_STAGES), 2)
+    out["scoring_run_seconds"] = round(sum(timings.get(n, 0.0) for n in SCORING_STAGES), 2)
+    out["backtest"] = {k: summary.get("backtest", {}).get(k) for k in ("chosen", "why", "skipped")}
     out["model"] = summary.get("model", {}).get("metrics")
     out["features_built"] = summary.get("features", {}).get("built")
     out["cores"] = cores
@@ -482,7 +493,16 @@ def verdicts(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         r = by_size[1_000_000]
         minutes = r["job_seconds"] / 60
         add("1M whole job wall time", f"≤ {TARGETS['job_minutes_1m']:.0f} min", f"{minutes:.1f} min",
-            minutes <= TARGETS["job_minutes_1m"])
+            minutes <= TARGETS["job_minutes_1m"],
+            "issue 3's goal, set before training gained its snapshots and backtest; see the two rows below"
+            if r.get("training_run_seconds") else "")
+        if r.get("training_run_seconds"):
+            tm, sm = r["training_run_seconds"] / 60, r["scoring_run_seconds"] / 60
+            add("1M training run with its tuning", f"≤ {TARGETS['training_minutes_1m']:.0f} min", f"{tm:.1f} min",
+                tm <= TARGETS["training_minutes_1m"], " + ".join(TRAINING_STAGES)
+                + f"; chose {(r.get('backtest') or {}).get('chosen')}")
+            add("1M daily scoring with the champion", f"≤ {TARGETS['scoring_minutes_1m']:.0f} min", f"{sm:.1f} min",
+                sm <= TARGETS["scoring_minutes_1m"], " + ".join(SCORING_STAGES))
         gib = r["job_peak_mb"] / 1024
         add("1M peak memory (driver + JVM)", f"≤ {TARGETS['peak_gib_1m']:.0f} GiB", f"{gib:.2f} GiB",
             gib <= TARGETS["peak_gib_1m"])
@@ -530,7 +550,11 @@ def render(doc: dict[str, Any]) -> str:
             f"Spark session start {r['spark_start_seconds']} s (not in the job time). "
             f"Feature groups: {r.get('feature_set', 'conf')} ({len(r.get('features_built') or [])} built). "
             f"Whole job {r['job_seconds']:.1f} s ({r['job_seconds'] / 60:.1f} min), peak RSS driver + JVM "
-            f"{r['job_peak_mb'] / 1024:.2f} GiB.",
+            f"{r['job_peak_mb'] / 1024:.2f} GiB."
+            + (f" Of it, the training run (snapshots, the backtest of every tuning candidate, the fit, the gate, "
+               f"the model card) {r['training_run_seconds'] / 60:.1f} min, and daily scoring with the champion "
+               f"(ingest to publish without training) {r['scoring_run_seconds'] / 60:.1f} min; the backtest chose "
+               f"`{(r.get('backtest') or {}).get('chosen')}`." if r.get("training_run_seconds") else ""),
             "",
             "| stage | wall s | input rows | rows/s/core | peak RSS MiB (driver+JVM, sampled) |",
             "|---|---:|---:|---:|---:|",
