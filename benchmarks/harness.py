@@ -348,9 +348,10 @@ def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bo
         "score": feature_rows,
         "explain+publish": feature_rows,
     }
+    timings = summary.get("timings_s", {})
     stages = []
     for name in STAGES:
-        secs = summary.get("timings_s", {}).get(name)
+        secs = timings.get(name)
         if secs is None:
             continue
         stages.append({
@@ -360,7 +361,6 @@ def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bo
             "pipeline_memory_mb": summary.get("peak_memory_mb", {}).get(name),
         })
     out["stages"] = stages
-    timings = summary.get("timings_s", {})
     out["training_run_seconds"] = round(sum(timings.get(n, 0.0) for n in TRAINING_STAGES), 2)
     out["scoring_run_seconds"] = round(sum(timings.get(n, 0.0) for n in SCORING_STAGES), 2)
     out["backtest"] = {k: summary.get("backtest", {}).get(k) for k in ("chosen", "why", "skipped")}
@@ -391,7 +391,6 @@ def run_size(persons: int, repeats: int, work_root: Path, xgb_rows: int, hot: bo
         out["reasons"] = _reasons_share(spark, cfg, summary["features"]["path"], medium)
         out["reasons"]["medium_threshold"] = medium
         out["reasons"]["listing_cap"] = summary["scoring"]["thresholds"].get("cap")
-        timings = summary.get("timings_s", {})
         scoring = timings.get("score", 0) + timings.get("explain+publish", 0)
         out["reasons"]["scoring_stage_seconds"] = round(scoring, 2)
         out["reasons"]["share_of_scoring"] = round(out["reasons"]["reasons_seconds"] / scoring, 3) if scoring else None
