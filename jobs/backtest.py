@@ -147,12 +147,27 @@ class BacktestResult:
     chosen: CandidateResult | None  # None: nothing could be measured (too few confirmations)
     skipped: list[str]  # candidates left untried: over the time budget
     why: str = ""  # why the chosen setting trains, in words (the report's and the log's)
+    # Of paired bootstrap resamples of the window's confirmations, the share in which the naive
+    # baseline ranks them better than the chosen setting (None: either could not be measured).
+    baseline_win_share: float | None = None
+    # The naive baseline ahead by the rule a candidate must pass to be chosen: in at least
+    # tuning.min_win_share of the resamples of at least tuning.min_confirmations confirmations.
+    baseline_sure: bool = False
 
     @property
     def beats_baseline(self) -> bool | None:
         if self.chosen is None or self.baseline is None or self.baseline.error:
             return None
         return self.chosen.score(self.metric) >= self.baseline.score(self.metric)
+
+    @property
+    def against_baseline(self) -> str | None:
+        """``beats``, ``loses`` (the baseline ahead by the rule a setting must pass to be chosen: a
+        warning) or ``unsure`` (ahead on this window, but not often enough in the resamples or on
+        too few confirmations to count: a note)."""
+        if self.beats_baseline is None:
+            return None
+        return "beats" if self.beats_baseline else "loses" if self.baseline_sure else "unsure"
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -161,11 +176,43 @@ class BacktestResult:
             "metric": self.metric,
             "chosen": self.chosen.name if self.chosen else None,
             "beats_baseline": self.beats_baseline,
+            "against_baseline": self.against_baseline,
+            "baseline_win_share": self.baseline_win_share,
             "candidates": [c.as_dict() for c in self.candidates],
             "baseline": self.baseline.as_dict() if self.baseline else None,
             "skipped": self.skipped,
             "why": self.why,
         }
+
+
+def against_baseline(bt: dict[str, Any]) -> tuple[str, str] | None:
+    """The chosen setting against the naive baseline, in words, as (``Warning`` or ``Note``, text):
+    a warning when the baseline ranks the window's confirmations better by the rule a setting must
+    pass to be chosen (model.tuning: its share of paired bootstrap resamples, on enough
+    confirmations), a note when it is ahead by less, None when it is behind. Summaries written
+    before the resamples were counted warn, as they did."""
+    verdict = bt.get("against_baseline") or ("loses" if bt.get("beats_baseline") is False else None)
+    if verdict not in ("loses", "unsure"):
+        return None
+    chosen: dict[str, Any] = next((c for c in bt.get("candidates", []) if c.get("name") == bt.get("chosen")), {})
+    ap = chosen.get("metrics", {}).get("average_precision")
+    base = (bt.get("baseline") or {}).get("metrics", {}).get("average_precision")
+    n = chosen.get("metrics", {}).get("positives")
+    share = bt.get("baseline_win_share")
+    lead = ("the naive baseline (a handful of counts, labelled rows only) ranks the window's confirmations better "
+            f"than the chosen setting (average precision {_three(base)} against {_three(ap)}"
+            + (f"; ahead in {share:.0%} of paired bootstrap resamples of the {n:.0f} confirmations"
+               if share is not None and n is not None else "") + ")")
+    if verdict == "loses":
+        return "Warning", (lead + ". On this data the engineered features or the training lose a signal the counts "
+                           "carry: treat the lists with care and look for the cause.")
+    return "Note", (lead + ", but not often enough in the resamples or on too few confirmations to count by the "
+                    "rule a setting must pass to be chosen (model.tuning): not evidence either way. The window "
+                    "holds the misuse confirmed fastest; see whether it lasts over runs.")
+
+
+def _three(v: Any) -> str:
+    return f"{v:.3f}" if isinstance(v, (int, float)) and v == v else "-"
 
 
 def evaluate_candidate(
@@ -287,15 +334,34 @@ def run_backtest(
     results, chosen, why = choose(measured, results, mcfg)
     if skipped:
         log.warning("backtest: time budget of %.0f min spent; not tried: %s", budget / 60, ", ".join(skipped))
-    result = BacktestResult(start, ctx.run_date, METRIC, results, baseline, chosen, skipped, why)
     # Kept for want of evidence (nothing measured, or too few confirmations to choose by): a warning.
     for_want = chosen is None or chosen.metrics.get("positives", 0) < mcfg.tuning.min_confirmations
+    share, sure = baseline_ahead(chosen, baseline, mcfg)
+    result = BacktestResult(start, ctx.run_date, METRIC, results, baseline, chosen, skipped, why, share, sure)
     log.log(logging.WARNING if for_want else logging.INFO, "backtest (%s, %s]: %s", start, ctx.run_date, why)
-    if chosen is not None and result.beats_baseline is False:
-        log.warning("backtest: the chosen setting %s does not beat the naive baseline (%s %.4f < %.4f)",
-                    chosen.name, METRIC, chosen.score(METRIC),
-                    baseline.score(METRIC) if baseline else math.nan)
+    if chosen is not None and baseline is not None and result.beats_baseline is False:
+        log.log(logging.WARNING if result.baseline_sure else logging.INFO,
+                "backtest: the naive baseline ranks the window's confirmations above the chosen setting %s "
+                "(%s %.4f > %.4f) in %s of paired resamples of %d confirmations: %s",
+                chosen.name, METRIC, baseline.score(METRIC), chosen.score(METRIC),
+                "-" if share is None else f"{share:.0%}", int(chosen.metrics.get("positives", 0)),
+                "a warning (the report)" if result.baseline_sure else "not often enough to count, on these "
+                "confirmations (model.tuning: the rule a setting must pass to be chosen)")
     return result
+
+
+def baseline_ahead(
+    chosen: CandidateResult | None, baseline: CandidateResult | None, cfg: ModelConfig
+) -> tuple[float | None, bool]:
+    """The share of paired bootstrap resamples of the window's confirmations in which the naive
+    baseline has the higher average precision, and whether that counts: by the rule a setting must
+    pass to replace the configured one (``tuning.min_win_share`` of the resamples, at least
+    ``tuning.min_confirmations`` confirmations). (None, False) when either was not measured."""
+    if chosen is None or baseline is None or chosen.ranked is None or baseline.ranked is None:
+        return None, False
+    share = win_share(baseline.ranked, chosen.ranked, seed=cfg.seed)
+    enough = chosen.metrics.get("positives", 0) >= cfg.tuning.min_confirmations
+    return share, enough and share >= cfg.tuning.min_win_share
 
 
 def run_within_budget(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from realname_guard.jobs.backtest import against_baseline
 from realname_guard.jobs.context import resumed_line
 
 
@@ -171,10 +172,8 @@ def _backtest_section(bt: dict[str, Any]) -> list[str]:
         ["setting", "confirmed", "avg precision", "PR-AUC", "ROC-AUC", "recall @ 90% precision",
          "list precision (est.)", "list recall", "win share", "note"], rows
     )
-    if bt.get("beats_baseline") is False:
-        lines += ["", "**Warning:** the chosen setting does not beat the naive baseline (a handful of counts, "
-                  "labelled rows only). On this data the engineered features or the training lose a signal "
-                  "the counts carry: treat the lists with care and look for the cause."]
+    if (said := against_baseline(bt)) is not None:
+        lines += ["", f"**{said[0]}:** {said[1]}"]
     if bt.get("skipped"):
         lines += ["", "Not tried (time budget spent): " + ", ".join(bt["skipped"]) + "."]
     return lines

@@ -20,6 +20,7 @@ matplotlib.use("Agg")  # no display: render to SVG only
 
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
+from realname_guard.jobs.backtest import against_baseline  # noqa: E402
 from realname_guard.jobs.context import resumed_line  # noqa: E402
 
 _STYLE = """
@@ -29,7 +30,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:1px soli
 margin-top:1.8em}table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #d5dbe3;
 padding:.25em .6em;text-align:right}th{background:#f0f3f7}td:first-child,th:first-child{text-align:left}
 .ok{color:#176b32;font-weight:600}.bad{color:#a4161a;font-weight:600}.warn{background:#fff4d6;padding:.6em;
-border-left:4px solid #e0a800}.muted{color:#5c6b7a;font-size:.9em}figure{margin:.8em 0}svg{max-width:100%;height:auto}
+border-left:4px solid #e0a800}.note{background:#eef3f9;padding:.6em;border-left:4px solid #7a9cc6}.muted{color:#5c6b7a;font-size:.9em}figure{margin:.8em 0}svg{max-width:100%;height:auto}
 """
 
 
@@ -193,8 +194,9 @@ def _backtest(bt: dict[str, Any]) -> list[str]:
         ax.invert_yaxis()
         ax.set_xlabel("average precision on the window's confirmations")
         out.append(f"<figure>{_svg(fig)}</figure>")
-    if bt.get("beats_baseline") is False:
-        out.append("<p class='warn'><b>Warning:</b> the chosen setting does not beat the naive baseline.</p>")
+    if (said := against_baseline(bt)) is not None:
+        out.append(f"<p class='{'warn' if said[0] == 'Warning' else 'note'}'><b>{said[0]}:</b> "
+                   f"{html.escape(said[1])}</p>")
     if bt.get("skipped"):
         out.append("<p>Not tried (time budget spent): " + html.escape(", ".join(bt["skipped"])) + ".</p>")
     return out

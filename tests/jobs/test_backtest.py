@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Callable
 
 from realname_guard.config import load_config
 from realname_guard.core.config import Candidate
-from realname_guard.jobs.backtest import CandidateResult, choose, run_within_budget, settings, with_candidate
+from realname_guard.jobs.backtest import (
+    BacktestResult,
+    CandidateResult,
+    against_baseline,
+    baseline_ahead,
+    choose,
+    run_within_budget,
+    settings,
+    with_candidate,
+)
 from realname_guard.models.backtest import Ranked
+
+START_, END_ = dt.date(2026, 6, 16), dt.date(2026, 6, 30)
 
 
 class FakeClock:
@@ -92,6 +105,37 @@ def test_the_choice_says_why_in_words() -> None:
                                            "their fixed thresholds")
     _, chosen, why = choose([], [CandidateResult("configured", {}, {"positives": 2.0})], cfg)
     assert chosen is None and why.startswith("nothing measured: fewer than 5 cards (model.backtest.min_positives)")
+
+
+def test_the_baseline_ahead_warns_only_by_the_rule_a_setting_must_pass() -> None:
+    """The naive baseline ahead on a window is a warning only as a challenger would be chosen: in
+    90% of the resamples of at least 30 confirmations; ahead by less, a note that says so."""
+    cfg = load_config(overrides=["model.tuning.min_confirmations=30"], local_dir=None).model
+
+    def verdict(baseline_bins: list[int]) -> tuple[BacktestResult, float | None, bool]:
+        configured, naive = _measured(baseline_bins)
+        naive = CandidateResult("naive-baseline", {}, naive.metrics, ranked=naive.ranked)
+        share, sure = baseline_ahead(configured, naive, cfg)
+        return BacktestResult(START_, END_, "average_precision", [configured], naive, configured, [], "", share,
+                              sure), share, sure
+
+    result, share, sure = verdict([3] * 40)  # every confirmation above every negative, 40 of them
+    assert (share, sure, result.beats_baseline, result.against_baseline) == (1.0, True, False, "loses")
+    kind, words = against_baseline(result.summary())  # type: ignore[misc]
+    assert kind == "Warning" and "(average precision 0.900 against 0.100; ahead in 100% of paired bootstrap " \
+        "resamples of the 40 confirmations)" in words
+    result, share, sure = verdict([3] * 10)  # as far ahead, on ten: too few to count
+    assert (share, sure, result.against_baseline) == (1.0, False, "unsure")
+    kind, words = against_baseline(result.summary())  # type: ignore[misc]
+    assert kind == "Note" and "not evidence either way" in words and "of the 10 confirmations" in words
+    result, share, sure = verdict([3] + [1] * 39)  # ahead on one of forty: in most resamples, not 90%
+    assert share is not None and 0.5 < share < 0.9 and not sure and result.against_baseline == "unsure"
+    # Behind: nothing to say; not measured: no verdict; a summary from before the resamples warns.
+    behind = dataclasses.replace(result, chosen=dataclasses.replace(result.chosen, metrics={"average_precision": 1.0}))
+    assert behind.against_baseline == "beats" and against_baseline(behind.summary()) is None
+    assert baseline_ahead(None, result.baseline, cfg) == (None, False)
+    old = {k: v for k, v in result.summary().items() if k not in ("against_baseline", "baseline_win_share")}
+    assert against_baseline(old)[0] == "Warning"  # type: ignore[index]
 
 
 def test_every_shipped_candidate_changes_only_what_it_names() -> None:

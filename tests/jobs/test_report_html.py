@@ -58,6 +58,15 @@ def test_the_page_is_self_contained_and_says_what_a_desk_needs() -> None:
                  "id_number: not a valid ID number", "CARDS_OPENED_7D_BEFORE",
                  "Resumed: features (completed 2026-06-30T04:10:00+00:00)"):
         assert text in page, text
+    assert "the naive baseline" not in page  # the chosen setting beats it: nothing said
+    ahead = summary()
+    ahead["backtest"] = {**ahead["backtest"], "beats_baseline": False, "against_baseline": "loses",
+                         "baseline_win_share": 0.97,
+                         "baseline": {"name": "naive-baseline", "metrics": {"positives": 20.0, "average_precision": 0.9}}}
+    page = render_html(ahead)
+    assert "<p class='warn'><b>Warning:</b> the naive baseline (a handful of counts, labelled rows only) ranks the " \
+        "window&#x27;s confirmations better than the chosen setting (average precision 0.900 against 0.700; ahead " \
+        "in 97% of paired bootstrap resamples of the 20 confirmations)" in page
 
 
 def test_chromium_draws_the_plots_offline(tmp_path: Path) -> None:
