@@ -11,6 +11,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from realname_guard.core.contract import TableContract, by_alias
+from realname_guard.core.identity import province
 from realname_guard.core.kinds import CardKind, kinds
 from realname_guard.core.tables import Tables
 from realname_guard.features.registry import FeatureContext
@@ -157,6 +158,14 @@ def day_bits(day: Column, ctx: FeatureContext) -> list[Column]:
         ).alias(name)
         for w, name in enumerate(day_words(ctx))
     ]
+
+
+def away_from_home() -> Column:
+    """A row of ``sim_cells`` carried abroad or in another province than the holder's home (false
+    when either region is unknown)."""
+    cell_prov, home_prov = province(F.col("cell_region")), province(F.col("home_region"))
+    abroad = F.col("cell_region") == "ABROAD"
+    return abroad | (cell_prov.isNotNull() & home_prov.isNotNull() & (cell_prov != home_prov))
 
 
 def count_days(words: list[Column]) -> Column:

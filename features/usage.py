@@ -7,12 +7,13 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from realname_guard.core.identity import age_on, province
+from realname_guard.core.identity import age_on
 from realname_guard.core.kinds import SIM
 from realname_guard.core.tables import Tables
 from realname_guard.features.common import (
     CELL_SUMS,
     KB_PER_MB,
+    away_from_home,
     count_days,
     day_words,
     holders,
@@ -68,10 +69,8 @@ def sim_usage(t: Tables, ctx: FeatureContext) -> DataFrame:
     """Daily usage aggregates over the activity window, against the holder's home province."""
     cells = sim_cells(t, ctx)
     words = day_words(ctx)
-    cell_prov = province(F.col("cell_region"))
-    home_prov = province(F.col("home_region"))
     abroad = F.col("cell_region") == "ABROAD"
-    away = abroad | (cell_prov.isNotNull() & home_prov.isNotNull() & (cell_prov != home_prov))
+    away = away_from_home()
     zero = F.lit(0).cast("long")
     agg = cells.groupBy("msisdn").agg(
         *[F.bit_or(w).alias(f"all_{w}") for w in words],
@@ -229,6 +228,12 @@ def border_roaming(
             unit="ratio",
             description_zh="活跃日日均移动数据流量相对持证人所在年龄段中位数的比值（(x+1)/(中位数+1)）",
         ),
+        "away_vs_age_band": Output(
+            "Share of SIMs whose holders are in the same age band used away from home on a smaller share of "
+            "their days (high: rare for the holder's age)", unit="share", zh="异地使用与年龄不符",
+            description_zh="同年龄段持证人的号码中，异地使用天数占比低于本号码的号码所占比例"
+            "（越高越少见，异地使用与年龄不符）",
+        ),
     },
 )
 def age_intensity(t: Tables, ctx: FeatureContext, band_years: int = 10) -> DataFrame:
@@ -238,13 +243,21 @@ def age_intensity(t: Tables, ctx: FeatureContext, band_years: int = 10) -> DataF
     per age band (`band_years` wide, age on the run date) are approximate percentiles of one
     aggregation over all SIMs with usage, a handful of rows joined back (no collect); the +1 keeps
     a band whose median is zero (no SMS) from dividing by zero. Null when the holder's age is unknown.
+
+    A SIM on a 78-year-old's ID used away from home every day (老人卡 registered by an agent and
+    carried off) is rare for its band where a 30-year-old's is not: ``away_vs_age_band`` is the share
+    of the band's SIMs used away on a smaller share of their days (whole percent; 0 for a SIM never
+    away), from a count per band and percent (at most 101 rows per band) joined back. Larger is
+    never more honest, so it can take a monotone constraint (model.monotone_increasing).
     """
     words = day_words(ctx)
+    zero = F.lit(0).cast("long")
     per_sim = (
         sim_cells(t, ctx)
         .groupBy("msisdn", "id_hash")
         .agg(
             count_days([F.bit_or(w) for w in words]).alias("days"),
+            count_days([F.bit_or(F.when(away_from_home(), F.col(w)).otherwise(zero)) for w in words]).alias("away"),
             F.sum("calls_out").alias("calls"),
             F.sum("sms_out").alias("sms"),
             (F.sum("data_kb") / KB_PER_MB).alias("mb"),
@@ -256,6 +269,7 @@ def age_intensity(t: Tables, ctx: FeatureContext, band_years: int = 10) -> DataF
             (F.col("calls") / F.col("days")).alias("calls"),
             (F.col("sms") / F.col("days")).alias("sms"),
             (F.col("mb") / F.col("days")).alias("mb"),
+            F.round(F.col("away") * 100 / F.col("days")).cast("int").alias("away_pct"),
         )
         .where(F.col("band").isNotNull())
     )
@@ -263,9 +277,16 @@ def age_intensity(t: Tables, ctx: FeatureContext, band_years: int = 10) -> DataF
     medians = per_sim.groupBy("band").agg(
         *[F.percentile_approx(F.coalesce(F.col(m), F.lit(0.0)), 0.5).alias(f"{m}_median") for m in metrics]
     )
+    band = Window.partitionBy("band")
+    nearer = band.orderBy("away_pct").rowsBetween(Window.unboundedPreceding, -1)
+    tails = per_sim.groupBy("band", "away_pct").count().select(
+        "band", "away_pct",
+        (F.coalesce(F.sum("count").over(nearer), F.lit(0)) / F.sum("count").over(band)).alias("away_vs_age_band"),
+    )
     names = {"calls": "calls_out_vs_age_band", "sms": "sms_out_vs_age_band", "mb": "data_mb_vs_age_band"}
-    return per_sim.join(F.broadcast(medians), "band").select(
+    return per_sim.join(F.broadcast(medians), "band").join(F.broadcast(tails), ["band", "away_pct"]).select(
         F.lit(SIM.name).alias("entity_type"),
         F.col("msisdn").alias("entity_id"),
         *[((F.col(m) + 1) / (F.col(f"{m}_median") + 1)).alias(names[m]) for m in metrics],
+        "away_vs_age_band",
     )

@@ -46,17 +46,19 @@ def test_border_roaming(spark: SparkSession) -> None:
 def test_age_intensity(spark: SparkSession) -> None:
     # Bands on the run date: A 60s, B 20s, C 70s, D 30s (registry birth date); E has no age: no row.
     # A band's median is an element of the band (the lower one of two), smoothed as (x+1)/(median+1).
+    # Away from home: B's two SIMs abroad (neither is farther than the other), C's in Yunnan against a
+    # Jiangsu home (alone in its band), D's new SIM in Cambodia (farther than 1 of D's band's 2); at home: 0.
     expected = spark.createDataFrame(
         [
-            ("SIM", "13800000001", 1.0, 1.0, 1.0),
-            ("SIM", "13900000001", 61 / 41, 1.0, 1.0),
-            ("SIM", "13900000002", 1.0, 1.0, 1.0),
-            ("SIM", "13700000001", 1.0, 1.0, 1.0),
-            ("SIM", "13600000001", 17.0, 1.0, 1.0),  # 50 calls a day against the band's 2
-            ("SIM", "13600000002", 1.0, 2.0, 201.0),
+            ("SIM", "13800000001", 1.0, 1.0, 1.0, 0.0),
+            ("SIM", "13900000001", 61 / 41, 1.0, 1.0, 0.0),
+            ("SIM", "13900000002", 1.0, 1.0, 1.0, 0.0),
+            ("SIM", "13700000001", 1.0, 1.0, 1.0, 0.0),
+            ("SIM", "13600000001", 17.0, 1.0, 1.0, 0.5),  # 50 calls a day against the band's 2
+            ("SIM", "13600000002", 1.0, 2.0, 201.0, 0.0),
         ],
         "entity_type STRING, entity_id STRING, calls_out_vs_age_band DOUBLE, sms_out_vs_age_band DOUBLE, "
-        "data_mb_vs_age_band DOUBLE",
+        "data_mb_vs_age_band DOUBLE, away_vs_age_band DOUBLE",
     )
     assertDataFrameEqual(run_group(spark, "age_intensity"), expected)
 
