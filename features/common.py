@@ -67,8 +67,8 @@ def _as_of(df: DataFrame, contract: TableContract, ctx: FeatureContext) -> DataF
     return df.where(known & (event >= (start if is_day else start.cast("timestamp"))))
 
 
-def _memo(t: Tables, name: str, build: Callable[[Tables], DataFrame]) -> DataFrame:
-    """Build a derived frame once per Tables and keep it cached: several groups read it."""
+def memo(t: Tables, name: str, build: Callable[[Tables], DataFrame]) -> DataFrame:
+    """Build a derived frame once per Tables and keep it cached: several groups (or branches) read it."""
     if name not in t.derived:
         t.derived[name] = build(t).persist(StorageLevel.MEMORY_AND_DISK)
     return t.derived[name]
@@ -89,7 +89,7 @@ def cards(t: Tables) -> DataFrame:
     every group reading it starts from that many parts of even size (at 1M persons on 2 cores the
     union of the two scans gave 5 parts).
     """
-    return _memo(t, "cards", lambda tt: _cards(tt).repartition("id_hash"))
+    return memo(t, "cards", lambda tt: _cards(tt).repartition("id_hash"))
 
 
 def holders(t: Tables) -> DataFrame:
@@ -98,20 +98,20 @@ def holders(t: Tables) -> DataFrame:
     ``home_region`` is the household registration region (户籍地) when the registry has it,
     else the region of issue encoded in the ID number.
     """
-    return _memo(t, "holders", _holders)
+    return memo(t, "holders", _holders)
 
 
 def parsed_ids(t: Tables) -> DataFrame:
     """What the ID number itself says, one row per ID: ``id_region`` (of issue), ``id_birth_date``,
     ``id_gender``, as parsed at ingest (``holders`` overrides them with the registry's record)."""
-    return _memo(t, "parsed_ids", _parsed_ids)
+    return memo(t, "parsed_ids", _parsed_ids)
 
 
 def txn_device_pairs(t: Tables) -> DataFrame:
     """One row per account and transaction device in the window: ``ak`` (``account_key``),
     ``account_id``, ``device_id``, ``txns`` (its transactions from that device) and the account's
     ``id_hash`` (null for an account not registered by the as-of date)."""
-    return _memo(t, "txn_device_pairs", _txn_device_pairs)
+    return memo(t, "txn_device_pairs", _txn_device_pairs)
 
 
 def account_key() -> Column:
@@ -123,7 +123,7 @@ def account_key() -> Column:
 
 def sim_owners(t: Tables) -> DataFrame:
     """One row per SIM: its holder, the holder's home region and how many SIMs the holder has."""
-    return _memo(t, "sim_owners", _sim_owners)
+    return memo(t, "sim_owners", _sim_owners)
 
 
 def sim_cells(t: Tables, ctx: FeatureContext) -> DataFrame:
@@ -136,7 +136,7 @@ def sim_cells(t: Tables, ctx: FeatureContext) -> DataFrame:
     ``bit_or`` and a ``bit_count``, exact, and never an expanding ``count(DISTINCT day)``.
     """
     key = f"sim_cells:{ctx.window_start}:{ctx.as_of}"
-    return _memo(t, key, lambda tt: _sim_cells(tt, ctx))
+    return memo(t, key, lambda tt: _sim_cells(tt, ctx))
 
 
 def day_words(ctx: FeatureContext) -> list[str]:
