@@ -30,6 +30,7 @@ from realname_guard.core.schema import feature_columns, null_columns
 from realname_guard.core.tables import Tables
 from realname_guard.features.assemble import build_features
 from realname_guard.jobs.context import JobContext, RunState, feature_context, model_views, start_tracking
+from realname_guard.models.anomaly import FarOut
 from realname_guard.models.backtest import (
     ListingShares,
     Ranked,
@@ -224,11 +225,12 @@ def evaluate_candidate(
     labels: DataFrame,
     start: dt.date,
     cols: list[str],
+    far_out: FarOut | None = None,
 ) -> CandidateResult:
     """Train `cfg` on what was known at `start`, score as of `start`, measure on the cards since."""
     t0 = time.perf_counter()
     try:
-        training = build_training_set(training_snapshots, labels, start, cfg).select(
+        training = build_training_set(training_snapshots, labels, start, cfg, far_out).select(
             *cols, "label", "is_validation", "entity_type", "entity_id"
         )
     except InsufficientLabelsError as exc:
@@ -314,8 +316,9 @@ def run_backtest(
     before = {d: f for d, f in snapshots.items() if d <= start}
     cols = feature_columns(at_start)
     budget = mcfg.tuning.time_budget_minutes * 60
+    far_out = FarOut(ctx.cfg.policy.anomaly)  # each snapshot's tails, fitted once for every candidate
     jobs: list[tuple[str, Callable[[], CandidateResult]]] = [
-        (name, functools.partial(evaluate_candidate, ctx, name, cfg, before, at_start, labels, start, cols))
+        (name, functools.partial(evaluate_candidate, ctx, name, cfg, before, at_start, labels, start, cols, far_out))
         for name, cfg in candidates(mcfg)
     ]
     base_cols = [c for c in mcfg.backtest.baseline_features if c in cols]

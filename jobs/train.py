@@ -34,6 +34,7 @@ from realname_guard.jobs.backtest import (
 )
 from realname_guard.jobs.context import JobContext, RunState, model_views, start_tracking
 from realname_guard.models import card
+from realname_guard.models.anomaly import FarOut
 from realname_guard.models.backtest import GateDecision, gate_decision
 from realname_guard.models.dataset import build_training_set
 from realname_guard.models.drift import reference as drift_reference
@@ -113,7 +114,7 @@ def run_train(
             # on a card nothing was done to (model.point_in_time.older_labels: unaffected).
             ladder = {d: f for d, f in snapshots.items() if (ctx.run_date - d).days in
                       (0, *cfg.model.point_in_time.snapshot_days_back)}
-            training = build_training_set(ladder, labels, ctx.run_date, mcfg).cache()
+            training = build_training_set(ladder, labels, ctx.run_date, mcfg, FarOut(cfg.policy.anomaly)).cache()
             counts = training.groupBy("is_validation", "label").count().collect()  # small: ≤ 4 rows
             sizes = {f"rows.{'val' if r['is_validation'] else 'train'}.{r['label']}": r["count"] for r in counts}
             mlflow.log_params(sizes)

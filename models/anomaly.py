@@ -22,14 +22,17 @@ needs no model in the registry.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+
+from realname_guard.core.config import AnomalyConfig
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +143,35 @@ def add_anomaly(df: DataFrame, tails: Tails, extreme_tail: float) -> DataFrame:
     inputs = F.struct(F.col("entity_type"), *[F.col(f).cast("double").alias(f) for f in tails.features])
     return df.withColumn("_anomaly", ecod(inputs)).select(
         *[c for c in df.columns if c not in OUTPUTS], *[F.col(f"_anomaly.{c}").alias(c) for c in OUTPUTS])
+
+
+@dataclass
+class FarOut:
+    """Which unlabelled cards are no reliable negatives: those eligible for an ANOMALY listing.
+
+    PU learning draws unlabelled cards as negatives; the misuse nobody confirmed is among them, and a
+    tight cluster of it (a SIM-box farm's strangers' SIMs, a pass-through mule's counterparties)
+    drawn as honest teaches the trees its very pattern as honest, through whichever inputs set it
+    apart (a monotone constraint on one input does not stop the others). A card beyond
+    ``cfg.extreme_tail`` on at least ``cfg.min_extreme_features`` signals (the rule that makes a
+    card eligible for an ANOMALY listing; no constant of its own) is not drawn. The tails are those
+    of the snapshot the negatives come from, fitted once per snapshot date: one FarOut serves one
+    set of snapshots (a training run's, or its backtest's). With ``cfg.enabled`` false (no anomaly
+    listing) nothing is left out.
+    """
+
+    cfg: AnomalyConfig
+    _tails: dict[dt.date, Tails] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def keep(self, day: dt.date, snapshot: DataFrame, drawn: DataFrame) -> DataFrame:
+        """`drawn` (cards of `snapshot`, its columns) without the cards far out in `snapshot`'s tails."""
+        present = [f for f in self.cfg.features if f in drawn.columns]
+        signals = set(signal_index(present, self.cfg.same_signal))
+        if not self.cfg.enabled or len(signals) < self.cfg.min_extreme_features:
+            return drawn  # no card could be far out on enough signals: no pass over the snapshot
+        if day not in self._tails:
+            self._tails[day] = fit_tails(snapshot, present, self.cfg.same_signal)
+            log.info("negatives far out on %d+ signals are not drawn (tails of the %s snapshot, %d inputs)",
+                     self.cfg.min_extreme_features, day.isoformat(), len(present))
+        scored = add_anomaly(drawn, self._tails[day], self.cfg.extreme_tail)
+        return scored.where(F.col("anomaly_extremes") < self.cfg.min_extreme_features).select(*drawn.columns)

@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 from realname_guard.core.config import ModelConfig
 from realname_guard.core.kinds import kind_names
 from realname_guard.core.schema import feature_columns
+from realname_guard.models.anomaly import FarOut
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,8 @@ def _with_person_labels(
 
 
 def build_training_set(
-    features: DataFrame | Snapshots, labels: DataFrame, as_of: dt.date, cfg: ModelConfig
+    features: DataFrame | Snapshots, labels: DataFrame, as_of: dt.date, cfg: ModelConfig,
+    far_out: FarOut | None = None,
 ) -> DataFrame:
     """Labelled cards plus sampled unlabelled negatives, with ``label`` and ``is_validation``.
 
@@ -151,6 +153,8 @@ def build_training_set(
     the longest to be confirmed, while today's unlabelled rows hold misuse too new to be), or from
     each snapshot in proportion to the positives placed there (``'labels'``). One
     frame is one snapshot dated `as_of`: every label falls back to it (``older_labels='oldest'``).
+    With `far_out` and ``cfg.skip_far_out_negatives``, a drawn card the unsupervised score puts far
+    out in its snapshot (models.anomaly.FarOut) is left out: it is no reliable negative.
 
     A card's own label beats a label on its holder (PERSON, keyed by id_hash), which reaches every
     card of theirs or, with ``cfg.person_label_window_days``, those of the confirmed spree
@@ -246,13 +250,18 @@ def build_training_set(
     rates = negative_rates({r["_snap"]: int(r["positives"] or 0) for r in per_snapshot}, positives, unlabelled, cfg)
     if cfg.point_in_time.negatives_from == "oldest" and rates:  # as many negatives, all from the oldest
         rates = {dates[0]: min(1.0, sum(rates.values()))}
-    draws = [
-        stacked.where(F.col("_snap") == F.lit(day))
-        .join(unlabelled, ["entity_type", "entity_id"], "left_semi")
-        .where(seeded_uniform(cfg.seed, f"negative:{day.isoformat()}", "entity_type", "entity_id") < rate)
-        for day, rate in sorted(rates.items())
-        if rate > 0
-    ]
+    draws = []
+    for day, rate in sorted(rates.items()):
+        if rate <= 0:
+            continue
+        drawn = (
+            stacked.where(F.col("_snap") == F.lit(day))
+            .join(unlabelled, ["entity_type", "entity_id"], "left_semi")
+            .where(seeded_uniform(cfg.seed, f"negative:{day.isoformat()}", "entity_type", "entity_id") < rate)
+        )
+        if far_out is not None and cfg.skip_far_out_negatives:
+            drawn = far_out.keep(day, snaps[day], drawn)
+        draws.append(drawn)
     if not draws:
         return result
     negatives = reduce(DataFrame.unionByName, draws).select(

@@ -10,8 +10,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from realname_guard.core.config import ModelConfig
+from realname_guard.core.config import AnomalyConfig, ModelConfig
 from realname_guard.core.schema import feature_columns
+from realname_guard.models.anomaly import FarOut
 from realname_guard.models.dataset import InsufficientLabelsError, build_training_set
 
 AS_OF = dt.date(2026, 6, 30)
@@ -183,6 +184,42 @@ def test_negatives_can_come_from_the_oldest_snapshot_only(spark: SparkSession) -
     oldest = dataclasses.replace(cfg, point_in_time=dataclasses.replace(cfg.point_in_time, negatives_from="oldest"))
     from_old, from_new = drawn(oldest)
     assert from_new == 0 and 170 <= from_old <= 230
+
+
+def test_cards_the_anomaly_rule_would_list_are_not_drawn_as_negatives(spark: SparkSession) -> None:
+    """A cluster of unlabelled cards far out on two signals (a farm's fan-in and its outbound-only
+    traffic) is no reliable negative: with `far_out` none of it is drawn, the rest is drawn as before;
+    far out on one signal alone (a merchant's counterparties) is still drawn."""
+    n, dated, farm = 3000, 100, range(2000, 2060)
+    feats, labs = _many_cards(spark, n, dated)
+    fan_in = F.when(F.col("f1").between(farm.start, farm.stop - 1), F.lit(40)).otherwise(F.lit(1))
+    one_sided = F.when(F.col("f1").between(farm.start, farm.stop - 1) | (F.col("f1") >= 2950), F.lit(50.0))
+    feats = feats.withColumn("fan_in", fan_in).withColumn("out_only", F.coalesce(one_sided, F.col("f1") % 7 * 1.0))
+    cfg = ModelConfig(min_positives=1, negatives_per_positive=1000.0, validation_fraction=0.2, seed=5)
+    anomaly = AnomalyConfig(features=("fan_in", "out_only"), extreme_tail=0.05, min_extreme_features=2)
+
+    def drawn(far_out: FarOut | None, c: ModelConfig = cfg) -> set[int]:
+        rows = build_training_set(feats, labs, AS_OF, c, far_out).where(f"label = 0 AND f1 >= {dated}")
+        return {r["f1"] for r in rows.select("f1").collect()}
+
+    everyone = set(range(dated, n))
+    assert drawn(None) == everyone
+    assert drawn(FarOut(anomaly)) == everyone - set(farm)  # the cards 2950+ are far out on one signal
+    assert drawn(FarOut(anomaly), dataclasses.replace(cfg, skip_far_out_negatives=False)) == everyone
+    assert drawn(FarOut(dataclasses.replace(anomaly, enabled=False))) == everyone
+
+    # Negatives come from the oldest snapshot, and so do the tails they are judged by: a farm far out
+    # only four weeks back is left out; far out only today, it was an ordinary card when drawn.
+    plain = feats.withColumn("fan_in", F.lit(1)).withColumn("out_only", F.col("f1") % 7 * 1.0)
+    old_day = AS_OF - dt.timedelta(days=28)
+
+    def drawn_from(snaps: dict[dt.date, DataFrame]) -> set[int]:
+        rows = build_training_set(snaps, labs, AS_OF, cfg, FarOut(anomaly)).where(f"label = 0 AND f1 >= {dated}")
+        return {r["f1"] for r in rows.select("f1").collect()}
+
+    assert cfg.point_in_time.negatives_from == "oldest"
+    assert drawn_from({old_day: feats, AS_OF: plain}) == everyone - set(farm)
+    assert drawn_from({old_day: plain, AS_OF: feats}) == everyone
 
 
 def test_feature_columns_are_the_numeric_non_key_columns(features: DataFrame) -> None:
