@@ -243,8 +243,8 @@ class ModelConfig:
     # typologies, as long as the honest variety is still covered.
     negatives_per_positive: float | None = Field(default=6.0, ge=0)  # 0: labelled rows only
     unlabeled_negative_rate: float = Field(default=0.2, ge=0, le=1)
-    # Unlabelled cards the unsupervised score would list (policy.anomaly's rule, on the snapshot
-    # they are drawn from) are not drawn as negatives: they are no reliable negatives.
+    # Unlabelled cards eligible for an ANOMALY listing (policy.anomaly's rule, on the snapshot they
+    # are drawn from) are not drawn as negatives: they are no reliable negatives.
     skip_far_out_negatives: bool = True
     person_labels_apply_to_cards: bool = True
     # A PERSON label 1 trains on the holder's cards opened within this many days of a card of theirs

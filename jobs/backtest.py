@@ -304,9 +304,13 @@ def candidates(cfg: ModelConfig) -> list[tuple[str, ModelConfig]]:
 
 
 def run_backtest(
-    ctx: JobContext, snapshots: Mapping[dt.date, DataFrame], labels: DataFrame | None
+    ctx: JobContext, snapshots: Mapping[dt.date, DataFrame], labels: DataFrame | None,
+    far_out: FarOut | None = None,
 ) -> BacktestResult:
-    """Every candidate, within the time budget, and the naive baseline; the choice (``choose``)."""
+    """Every candidate, within the time budget, and the naive baseline; the choice (``choose``).
+
+    `far_out` judges the drawn negatives (each snapshot's tails fitted once, for every candidate);
+    the training run passes its own, so the final fit reuses the tails of the snapshots they share."""
     mcfg = ctx.cfg.model
     start = ctx.run_date - dt.timedelta(days=mcfg.backtest.horizon_days)
     if labels is None:
@@ -316,7 +320,7 @@ def run_backtest(
     before = {d: f for d, f in snapshots.items() if d <= start}
     cols = feature_columns(at_start)
     budget = mcfg.tuning.time_budget_minutes * 60
-    far_out = FarOut(ctx.cfg.policy.anomaly)  # each snapshot's tails, fitted once for every candidate
+    far_out = far_out or FarOut(ctx.cfg.policy.anomaly)
     jobs: list[tuple[str, Callable[[], CandidateResult]]] = [
         (name, functools.partial(evaluate_candidate, ctx, name, cfg, before, at_start, labels, start, cols, far_out))
         for name, cfg in candidates(mcfg)

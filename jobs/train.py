@@ -86,13 +86,14 @@ def run_train(
     if labels is None:
         raise ValueError("training needs the labels table (confirmed outcomes); none was delivered")
     snapshots = snapshots_for(ctx, tables, features)
+    far_out = FarOut(cfg.policy.anomaly)  # the backtest and the final fit draw from the same oldest snapshot
     experiment_id = start_tracking(ctx)
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{ctx.run_date_str}") as run:
         mlflow.log_params(_flat("config.policy.tiers", asdict(cfg.policy.tiers)))
         backtest = None
         if ctx.run_date - dt.timedelta(days=cfg.model.backtest.horizon_days) in snapshots:
             with ctx.stage("backtest"):
-                backtest = run_backtest(ctx, snapshots, labels)
+                backtest = run_backtest(ctx, snapshots, labels, far_out)
                 metrics = log_backtest(backtest)
                 ctx.summary["backtest"] = backtest.summary()
         else:
@@ -114,7 +115,7 @@ def run_train(
             # on a card nothing was done to (model.point_in_time.older_labels: unaffected).
             ladder = {d: f for d, f in snapshots.items() if (ctx.run_date - d).days in
                       (0, *cfg.model.point_in_time.snapshot_days_back)}
-            training = build_training_set(ladder, labels, ctx.run_date, mcfg, FarOut(cfg.policy.anomaly)).cache()
+            training = build_training_set(ladder, labels, ctx.run_date, mcfg, far_out).cache()
             counts = training.groupBy("is_validation", "label").count().collect()  # small: ≤ 4 rows
             sizes = {f"rows.{'val' if r['is_validation'] else 'train'}.{r['label']}": r["count"] for r in counts}
             mlflow.log_params(sizes)
